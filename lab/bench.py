@@ -1,0 +1,58 @@
+"""make bench: allocation latency and CPU bandwidth, on arm64 guests.
+
+Builds kernels without the debug options and KASAN (they would dominate
+every figure), boots them with the lab's default overlay and runs
+rmem_heap_bench, which measures our heaps beside the kernel's own system
+and CMA heaps in the same boot and prints ratios to one memset.
+
+    python3 -m lab.bench [--kernels "6.12"] [--machines "virt zcu102"]
+"""
+
+import argparse
+import os
+import re
+import sys
+
+from . import qemu, scenario, util
+
+BODY = """insmod /lab/rmem_heap.ko
+quiet; echo '### lab: command begin'
+rmem_heap_bench
+echo "### lab: command end rc=$?"; loud
+"""
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--kernels", default=os.environ.get("KERNELS") or "6.12")
+    ap.add_argument("--machines", default=os.environ.get("MACHINES") or "virt zcu102")
+    args = ap.parse_args(argv)
+    status = 0
+    for k in args.kernels.split():
+        for m in args.machines.split():
+            out = os.path.join(util.OUT, "bench", "%s-%s" % (k, m))
+            sc = scenario.prepare(k, m, BODY, out, debug=False)
+            if sc["machine"].arch != "arm64":
+                util.say("skipping %s: the benchmark runs on arm64 guests" % m)
+                continue
+            log = os.path.join(out, "console.log")
+            util.say("benchmarking kernel %s (no debug options) on %s; console log: %s"
+                     % (k, m, log))
+            text, _, _ = qemu.boot(sc["machine"], sc["image"], sc["dtb"], sc["initrd"], log)
+            m_ = re.search(r"### lab: command begin\n(.*?)### lab: command end rc=(\d+)",
+                           text, re.S)
+            print("\n## kernel %s, machine %s" % (k, m))
+            if not m_:
+                print("the benchmark did not finish; see %s" % log)
+                status = 1
+                continue
+            sys.stdout.write(m_.group(1))
+    return status
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except util.LabError as e:
+        print("lab: %s" % e, file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,109 @@
+"""Host-side builds against one kernel: our module, the KUnit and judge
+modules and the static test programs.
+
+Every build works on a private copy of the sources under out/, so several
+kernels can be built for without touching the work tree.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+
+from . import util
+
+CROSS = {"arm64": "aarch64-linux-gnu-", "arm": "arm-linux-gnueabihf-"}
+
+
+class Target:
+    """What external builds need of a kernel: lab kernel or distribution headers."""
+
+    def __init__(self, name, arch, kdir, ksrc, uapi, release, config, builtin=False):
+        self.name = name          # 6.1, 6.12, 7.2, debian, intree
+        self.arch = arch
+        self.kdir = kdir          # make -C here for M= builds
+        self.ksrc = ksrc          # a full source tree (selftests, checkpatch)
+        self.uapi = uapi          # headers_install output (usr/include)
+        self.release = release
+        self.config = config      # dict of CONFIG_ options
+        self.builtin = builtin    # the driver is built into the kernel
+
+
+def _copy(src, dst):
+    """Mirror src into dst, keeping mtimes of unchanged files (incremental builds)."""
+    util.ensure_dir(dst)
+    subprocess.run(["cp", "-a", "-u", src + "/.", dst], check=True)
+    # Drop files that no longer exist in src (renamed sources).
+    for root, _, files in os.walk(dst):
+        rel = os.path.relpath(root, dst)
+        for f in files:
+            if f.endswith((".c", ".h", ".sh")) or f in ("Kbuild", "Makefile", "Kconfig"):
+                if not os.path.exists(os.path.join(src, rel, f)):
+                    os.unlink(os.path.join(root, f))
+
+
+WARN = re.compile(r"(warning|error):", re.I)
+
+
+def kmod(target, srcdir, outdir, what, extra=(), strict=False):
+    """Build the external module in srcdir against target; return (kos, warnings).
+
+    strict: build with W=1 and C=2 (sparse) and return every warning line.
+    """
+    work = os.path.join(outdir, os.path.basename(srcdir))
+    _copy(srcdir, work)
+    log = os.path.join(outdir, "%s.log" % os.path.basename(srcdir))
+    open(log, "w").close()
+    args = ["make", "-C", target.kdir, "ARCH=" + target.arch,
+            "CROSS_COMPILE=" + CROSS[target.arch], "M=" + work] + list(extra)
+    if strict:
+        # Rebuild every object so that the warnings are seen on each run.
+        subprocess.run(args + ["clean"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        args += ["W=1", "C=2"]
+    util.run_logged(args + ["-j2", "modules"], log,
+                    "building %s for kernel %s/%s" % (what, target.name, target.arch))
+    with open(log) as f:
+        warnings = [l.rstrip() for l in f if WARN.search(l) and "Makefile" not in l]
+    kos = {os.path.basename(p)[:-3]: os.path.join(work, p)
+           for p in os.listdir(work) if p.endswith(".ko")}
+    return kos, warnings, log
+
+
+def tests(target, outdir):
+    """Build the static test programs for target's architecture and kernel."""
+    out = os.path.join(outdir, "selftests")
+    log = os.path.join(outdir, "selftests.log")
+    open(log, "w").close()
+    util.run_logged(["make", "-C", os.path.join(util.TOP, "selftests"),
+                     "CROSS_COMPILE=" + CROSS[target.arch], "KSRC=" + target.ksrc,
+                     "UAPI=" + target.uapi, "O=" + out, "-j2"], log,
+                    "building test programs for kernel %s/%s" % (target.name, target.arch))
+    return {n: os.path.join(out, n) for n in os.listdir(out)
+            if os.access(os.path.join(out, n), os.X_OK) and not os.path.isdir(os.path.join(out, n))}
+
+
+def checkpatch(ksrc, files, log):
+    """Run the kernel's checkpatch --strict over files; return its problem lines."""
+    r = subprocess.run(["perl", os.path.join(ksrc, "scripts", "checkpatch.pl"), "--no-tree",
+                        "--strict", "--terse", "--show-types", "-f"] + files,
+                       capture_output=True, text=True, cwd=util.TOP)
+    with open(log, "w") as f:
+        f.write(r.stdout + r.stderr)
+    return [l for l in r.stdout.splitlines() if re.search(r"(ERROR|WARNING|CHECK):", l)]
+
+
+def place_in_tree(tree):
+    """Place the driver in a kernel tree with its own script; return a digest of it."""
+    log = os.path.join(util.OUT, "logs", "place-in-tree.log")
+    util.ensure_dir(os.path.dirname(log))
+    util.run_logged(["sh", os.path.join(util.TOP, "driver", "intree", "place.sh"), tree], log,
+                    "placing the driver in " + tree)
+    files = sorted(os.path.join(util.TOP, "driver", f)
+                   for f in os.listdir(os.path.join(util.TOP, "driver"))
+                   if os.path.isfile(os.path.join(util.TOP, "driver", f)))
+    return util.digest(*files)
+
+
+def clean_copy(path):
+    shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,227 @@
+"""Fetch Debian packages into the lab cache without touching the host's apt.
+
+apt-get runs with a private state directory (its own sources list, lists and
+archive cache) under the cache. The mirror addresses are read from this
+machine's own apt sources, so none is written in the repository.
+"""
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+
+from . import util
+
+APT = os.path.join(util.CACHE, "apt")
+VERSIONS = os.path.join(util.TOP, "lab", "versions.conf")
+
+
+def _host_mirrors():
+    """Return (debian, security) base URIs from the machine's apt sources."""
+    uris = []
+    files = ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*"))
+    for fn in files:
+        try:
+            with open(fn) as f:
+                text = f.read()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            line = line.strip()
+            if line.startswith("#"):
+                continue
+            m = re.match(r"deb\s+(?:\[[^\]]*\]\s+)?(\S+)", line)
+            if m:
+                uris.append(m.group(1))
+            m = re.match(r"URIs:\s*(.+)", line)
+            if m:
+                uris.extend(m.group(1).split())
+    deb = [u for u in uris if u.rstrip("/").endswith("/debian")]
+    sec = [u for u in uris if u.rstrip("/").endswith("/debian-security")]
+    if not deb:
+        raise util.LabError("no Debian mirror found in /etc/apt/sources.list*")
+    return deb[0].rstrip("/"), (sec[0].rstrip("/") if sec else None)
+
+
+def _apt_opts():
+    return ["-o", "Dir::Etc::SourceList=%s/etc/sources.list" % APT,
+            "-o", "Dir::Etc::SourceParts=%s/etc/parts" % APT,
+            "-o", "Dir::Etc::PreferencesParts=%s/etc/prefs" % APT,
+            "-o", "Dir::State::Lists=%s/lists" % APT,
+            "-o", "Dir::State::status=%s/status" % APT,
+            "-o", "Dir::Cache=%s" % APT,
+            "-o", "Dir::Cache::archives=%s/archives" % APT,
+            "-o", "APT::Architectures::=amd64",
+            "-o", "APT::Architectures::=arm64",
+            "-o", "APT::Architectures::=armhf",
+            "-o", "APT::Sandbox::User=root",
+            "-o", "Debug::NoLocking=1",
+            "-o", "Acquire::Retries=3"]
+
+
+_updated = False
+
+
+def update():
+    """Write the private sources list and refresh its package lists (once a run)."""
+    global _updated
+    if _updated:
+        return
+    deb, sec = _host_mirrors()
+    for d in ("lists/partial", "archives/partial", "etc/parts", "etc/prefs"):
+        util.ensure_dir(os.path.join(APT, d))
+    open(os.path.join(APT, "status"), "a").close()
+    key = "signed-by=/usr/share/keyrings/debian-archive-keyring.gpg"
+    lines = ["deb [arch=amd64,arm64,armhf %s] %s bookworm main" % (key, deb),
+             "deb [arch=amd64 %s] %s trixie main" % (key, deb),
+             "deb [arch=amd64 %s] %s sid main" % (key, deb)]
+    if sec:
+        lines.append("deb [arch=amd64,arm64 %s] %s bookworm-security main" % (key, sec))
+    with open(os.path.join(APT, "etc", "sources.list"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    util.say("refreshing the lab's private package lists")
+    log = os.path.join(APT, "update.log")
+    # A list that fails to download (mirror mid-sync) leaves apt-get with a
+    # non-zero status but the others usable; a missing package shows below.
+    with open(log, "w") as f:
+        subprocess.run(["apt-get"] + _apt_opts() + ["update"], stdout=f,
+                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    _updated = True
+
+
+def _versions(pkg):
+    out = subprocess.run(["apt-cache"] + _apt_opts() + ["madison", pkg],
+                         capture_output=True, text=True).stdout
+    vers = []
+    for line in out.splitlines():
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) >= 2 and parts[0].split(":")[0] == pkg.split(":")[0]:
+            if parts[1] not in vers:
+                vers.append(parts[1])
+    return vers
+
+
+def _newest(vers):
+    if not vers:
+        return None
+    best = vers[0]
+    for v in vers[1:]:
+        if subprocess.run(["dpkg", "--compare-versions", v, "gt", best]).returncode == 0:
+            best = v
+    return best
+
+
+def download(pkg, version, arch=None):
+    """Download pkg (=version, or the newest of its series) into the cache.
+
+    Returns the path of the .deb.
+    """
+    name = pkg + (":" + arch if arch else "")
+    fname_glob = "%s_%s_*.deb" % (pkg, re.sub(":", "%3a", version))
+    hits = glob.glob(os.path.join(APT, "archives", fname_glob))
+    hits = [h for h in hits if arch is None or h.endswith("_%s.deb" % arch)
+            or h.endswith("_all.deb")]
+    if hits:
+        return hits[0]
+    update()
+    vers = _versions(name)
+    if version not in vers:
+        series = version.split("-")[0].rsplit(".", 1)[0]
+        same = [v for v in vers if v.split(":")[-1].startswith(series)]
+        newest = _newest(same) or _newest(vers)
+        if newest is None:
+            raise util.LabError("package %s is not in the archive (see %s/update.log)"
+                                % (name, APT))
+        util.say("NOTE: %s %s has left the archive; taking %s instead"
+                 % (name, version, newest))
+        version = newest
+    util.say("downloading %s %s" % (name, version))
+    util.run_logged(["apt-get"] + _apt_opts() + ["download", "%s=%s" % (name, version)],
+                    os.path.join(APT, "download.log"), "download of " + pkg,
+                    cwd=os.path.join(APT, "archives"))
+    hits = glob.glob(os.path.join(APT, "archives", "%s_*.deb" % pkg))
+    hits = [h for h in hits if re.sub("%3a", ":", os.path.basename(h)).split("_")[1] == version]
+    hits = [h for h in hits if arch is None or h.endswith("_%s.deb" % arch)
+            or h.endswith("_all.deb")]
+    if not hits:
+        raise util.LabError("apt-get download of %s left no .deb" % name)
+    return hits[0]
+
+
+def extract(deb, dest):
+    """dpkg-deb -x into dest (once; a stamp marks a finished extraction)."""
+    stamp = os.path.join(dest, ".extracted-" + os.path.basename(deb))
+    if os.path.exists(stamp):
+        return dest
+    util.ensure_dir(dest)
+    util.run_logged(["dpkg-deb", "-x", deb, dest], os.path.join(dest, "..", "extract.log"),
+                    "extracting " + os.path.basename(deb))
+    open(stamp, "w").close()
+    return dest
+
+
+def kernel_source(name):
+    """Return the path of the unpacked source tree of kernel `name` (6.1, ...)."""
+    conf = util.read_conf(VERSIONS)
+    sec = conf[name]
+    pinned = sec["version"]
+    # Look for any tree of this name already unpacked at the pinned version.
+    tree = os.path.join(util.CACHE, "src", "linux-%s" % pinned)
+    if os.path.exists(os.path.join(tree, ".unpacked")):
+        return tree
+    deb = download(sec["package"], pinned)
+    version = os.path.basename(deb).split("_")[1]
+    tree = os.path.join(util.CACHE, "src", "linux-%s" % version)
+    if os.path.exists(os.path.join(tree, ".unpacked")):
+        return tree
+    pkgdir = extract(deb, os.path.join(util.CACHE, "pkg", os.path.basename(deb)[:-4]))
+    tars = glob.glob(os.path.join(pkgdir, "usr", "src", "linux-source-*.tar.*"))
+    if not tars:
+        raise util.LabError("%s holds no source tarball" % deb)
+    tmp = tree + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    util.ensure_dir(tmp)
+    util.say("unpacking %s" % os.path.basename(tars[0]))
+    util.run_logged(["tar", "-xf", tars[0], "-C", tmp, "--strip-components=1"],
+                    os.path.join(util.CACHE, "src", "unpack.log"), "unpacking " + name)
+    open(os.path.join(tmp, ".unpacked"), "w").close()
+    shutil.rmtree(tree, ignore_errors=True)
+    os.rename(tmp, tree)
+    shutil.rmtree(pkgdir, ignore_errors=True)
+    return tree
+
+
+def distro_kernel():
+    """Fetch Debian's arm64 kernel, headers and kbuild; return a dict of paths."""
+    conf = util.read_conf(VERSIONS)
+    sec = conf["debian"]
+    abi, version = sec["abi"], sec["version"]
+    root = os.path.join(util.CACHE, "debian", "%s_%s" % (abi, version))
+    stamp = os.path.join(root, ".complete")
+    if not os.path.exists(stamp):
+        debs = [download(sec["image"].format(abi=abi), version, "arm64")]
+        for h in sec["headers"].split():
+            h = h.format(abi=abi)
+            debs.append(download(h, version, "arm64" if h.endswith("arm64") else None))
+        debs.append(download(sec["kbuild"], version, "amd64"))
+        for d in debs:
+            extract(d, root)
+        open(stamp, "w").close()
+    images = glob.glob(os.path.join(root, "boot", "vmlinuz-*"))
+    kdir = os.path.join(root, "usr", "src", "linux-headers-%s-arm64" % abi)
+    return {"root": root, "image": images[0], "kdir": kdir,
+            "modules": glob.glob(os.path.join(root, "lib", "modules", "*"))[0],
+            "release": "%s-arm64" % abi}
+
+
+def busybox(arch):
+    """Return the path of a static busybox for a Debian arch (arm64, armhf)."""
+    conf = util.read_conf(VERSIONS)["busybox"]
+    dest = os.path.join(util.CACHE, "busybox", arch)
+    bb = os.path.join(dest, "bin", "busybox")
+    if os.path.exists(bb):
+        return bb
+    deb = download(conf["package"], conf["version"], arch)
+    extract(deb, dest)
+    return bb

@@ -1,0 +1,181 @@
+"""Build (or find in the cache) the lab's minimal test kernels.
+
+A kernel is identified by its name (6.1, 6.12, 7.2: a source package of
+lab/versions.conf), its architecture and its configuration: allnoconfig plus
+the fragments in lab/configs. The build directory is cached under
+~/.cache/rmem-heap/build/ keyed by source version, architecture and a hash
+of the fragments, so a second run does not rebuild.
+"""
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+
+from . import fetch
+from . import util
+
+CONFIGS = os.path.join(util.TOP, "lab", "configs")
+
+ARCHES = {
+    "arm64": {"cross": "aarch64-linux-gnu-", "image": "arch/arm64/boot/Image",
+              "targets": ["Image", "modules"], "frags": ["arm64", "kasan"]},
+    "arm": {"cross": "arm-linux-gnueabihf-", "image": "arch/arm/boot/zImage",
+            "targets": ["zImage", "modules", "dtbs"], "frags": ["arm"]},
+}
+
+
+class Kernel:
+    """A built kernel: its trees, image and what external modules need."""
+
+    def __init__(self, name, arch, src, build, release, intree=False):
+        self.name = name
+        self.arch = arch
+        self.src = src
+        self.build = build
+        self.release = release
+        self.intree = intree
+        self.cross = ARCHES[arch]["cross"]
+        self.image = os.path.join(build, ARCHES[arch]["image"])
+
+    def make_args(self):
+        """Arguments for building an external module against this kernel."""
+        return ["-C", self.src, "O=" + self.build, "ARCH=" + self.arch,
+                "CROSS_COMPILE=" + self.cross]
+
+    def dtb(self, name):
+        hits = glob.glob(os.path.join(self.build, "arch", self.arch, "boot", "dts",
+                                      "**", name), recursive=True)
+        if not hits:
+            raise util.LabError("kernel %s has no %s" % (self.name, name))
+        return hits[0]
+
+    def config(self):
+        return _read_config(os.path.join(self.build, ".config"))
+
+
+def _read_config(path):
+    opts = {}
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"(CONFIG_\w+)=(.*)", line)
+            if m:
+                opts[m.group(1)] = m.group(2)
+            m = re.match(r"# (CONFIG_\w+) is not set", line)
+            if m:
+                opts[m.group(1)] = "n"
+    return opts
+
+
+def fragments(arch, extra=(), debug=True):
+    """The config fragments of a kernel; debug=False leaves out the debug
+    options and KASAN (for benchmarks, where they would dominate)."""
+    names = ["common"] + (["debug"] if debug else []) + \
+        [f for f in ARCHES[arch]["frags"] if debug or f != "kasan"]
+    return [os.path.join(CONFIGS, n + ".config") for n in names] + list(extra)
+
+
+def _kconfig_has(src, sym):
+    """True if some Kconfig file of the tree defines sym (CONFIG_ stripped)."""
+    r = subprocess.run(["grep", "-rqE", "--include=Kconfig*", r"^\s*(menu)?config %s\s*$" % sym,
+                        src], stdin=subprocess.DEVNULL)
+    return r.returncode == 0
+
+
+def _check_config(src, build, frags, log):
+    have = _read_config(os.path.join(build, ".config"))
+    missing = []
+    for fr in frags:
+        for want, val in _read_config(fr).items():
+            got = have.get(want, "n")
+            if got != val:
+                if not _kconfig_has(src, want[len("CONFIG_"):]):
+                    # Options that a version no longer has (DMA_API_DEBUG_SG
+                    # left in 7.x) are not asked of it.
+                    with open(log, "a") as f:
+                        f.write("note: %s does not exist in this kernel\n" % want)
+                    continue
+                missing.append("%s=%s (got %s)" % (want, val, got))
+    if missing:
+        with open(log, "a") as f:
+            f.write("options the fragments ask for but the kernel did not take:\n  "
+                    + "\n  ".join(missing) + "\n")
+        raise util.LabError("config of %s lacks %s; see %s"
+                            % (build, ", ".join(missing), log))
+
+
+def build(name, arch, extra_frags=(), intree=None, debug=True):
+    """Build kernel `name` for `arch`; return a Kernel.
+
+    extra_frags: more config fragments (paths). intree: a callable that takes
+    a source tree and places the driver in it (the tree is then a private
+    hard-linked copy of the pristine one, and the kernel is rebuilt
+    incrementally whenever the placed files change).
+    """
+    src = fetch.kernel_source(name)
+    version = os.path.basename(src)[len("linux-"):]
+    frags = fragments(arch, extra_frags, debug)
+    key = util.digest(version, arch, *frags)
+    tag = "%s-%s%s%s-%s" % (version, arch, "-intree" if intree else "",
+                            "" if debug else "-nodebug", key)
+    bdir = os.path.join(util.CACHE, "build", tag)
+    log = os.path.join(util.CACHE, "build", tag + ".log")
+    env = dict(os.environ, ARCH=arch, CROSS_COMPILE=ARCHES[arch]["cross"])
+    # Keep the kernel's build reproducible and its paths out of the cache key.
+    env.pop("KBUILD_OUTPUT", None)
+    stamp = os.path.join(bdir, ".lab-built")
+    placed = ""
+    if intree:
+        tree = os.path.join(util.CACHE, "src", "intree-%s-%s" % (version, key))
+        if not os.path.exists(os.path.join(tree, ".unpacked")):
+            util.say("copying kernel %s source for the in-tree build" % name)
+            shutil.rmtree(tree, ignore_errors=True)
+            subprocess.run(["cp", "-al", src, tree], check=True)
+        placed = intree(tree)
+        src = tree
+    if os.path.exists(stamp):
+        with open(stamp) as f:
+            if f.read() == placed:
+                return _kernel(name, arch, src, bdir, intree is not None)
+    util.ensure_dir(bdir)
+    open(log, "w").close()
+    cfg = os.path.join(bdir, "lab-fragments.config")
+    with open(cfg, "w") as out:
+        for fr in frags:
+            with open(fr) as f:
+                out.write(f.read())
+    cores = os.cpu_count() or 2
+    base = ["make", "-C", src, "O=" + bdir, "ARCH=" + arch,
+            "CROSS_COMPILE=" + ARCHES[arch]["cross"]]
+    if not os.path.exists(os.path.join(bdir, ".config")) or not intree:
+        util.say("configuring kernel %s for %s (allnoconfig + %s)"
+                 % (name, arch, ", ".join(os.path.basename(f) for f in frags)))
+        util.run_logged(base + ["KCONFIG_ALLCONFIG=" + cfg, "allnoconfig"], log,
+                        "configuring kernel %s/%s" % (name, arch), env=env)
+        _check_config(src, bdir, frags, log)
+    util.say("building kernel %s for %s (log: %s)" % (name, arch, log))
+    took = util.run_logged(base + ["-j%d" % (cores + 1)] + ARCHES[arch]["targets"], log,
+                           "building kernel %s/%s" % (name, arch), env=env)
+    util.say("built kernel %s for %s in %s" % (name, arch, took))
+    with open(stamp, "w") as f:
+        f.write(placed)
+    return _kernel(name, arch, src, bdir, intree is not None)
+
+
+def uapi(name, arch):
+    """Return the installed user-space API headers (usr/include) of kernel name."""
+    src = fetch.kernel_source(name)
+    out = os.path.join(util.CACHE, "uapi", "%s-%s" % (os.path.basename(src), arch))
+    inc = os.path.join(out, "usr", "include")
+    if not os.path.exists(os.path.join(inc, "linux", "dma-buf.h")):
+        util.run_logged(["make", "-C", src, "O=" + out, "ARCH=" + arch,
+                         "CROSS_COMPILE=" + ARCHES[arch]["cross"], "headers_install"],
+                        out + ".log", "installing kernel %s uapi headers" % name)
+    return inc
+
+
+def _kernel(name, arch, src, bdir, intree):
+    with open(os.path.join(bdir, "include", "config", "kernel.release")) as f:
+        release = f.read().strip()
+    return Kernel(name, arch, src, bdir, release, intree)

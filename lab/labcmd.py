@@ -1,0 +1,106 @@
+"""tools/lab: boot a lab guest with the heap, for people.
+
+    tools/lab --kernel K --machine M [--dtso FILE] [--add FILE]... [-- COMMAND...]
+
+Without a command: an interactive shell on the guest's console (leave QEMU
+with Ctrl-A x). With one: the files given with --add are copied to /host in
+the guest, the command runs there, its output is printed, and its exit
+status becomes tools/lab's. The test programs are on the guest's PATH.
+"""
+
+import argparse
+import os
+import re
+import shlex
+import sys
+
+from . import judge, machine, qemu, scenario, util
+
+
+def body_for(command):
+    def body(t, _res):
+        lines = []
+        if t.modules_root:
+            lines.append("modprobe vgem; modprobe vivid")
+        if not t.builtin:
+            lines.append("insmod /lab/rmem_heap.ko || echo '### lab: insmod rmem_heap failed'")
+        lines.append("mkdir -p /host; cd /host")
+        if command is None:
+            lines.append("echo 'lab: the heap is loaded; leave QEMU with Ctrl-A x'")
+            lines.append("setsid cttyhack sh -l")
+        else:
+            lines.append("quiet; echo '### lab: command begin'")
+            lines.append("sh -c %s; rc=$?" % shlex.quote(shlex.join(command)))
+            lines.append("echo \"### lab: command end rc=$rc\"; loud")
+        return "\n".join(lines) + "\n"
+    return body
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    command = None
+    if "--" in argv:
+        i = argv.index("--")
+        argv, command = argv[:i], argv[i + 1:]
+    ap = argparse.ArgumentParser(prog="tools/lab", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--kernel", required=True, choices=scenario.KERNELS)
+    ap.add_argument("--machine", required=True, choices=machine.names())
+    ap.add_argument("--dtso", help="overlay to apply instead of the machine's default")
+    ap.add_argument("--add", action="append", default=[], help="host file to copy to /host")
+    ap.add_argument("--timeout", type=int, default=None, help="seconds (default: machine's)")
+    args = ap.parse_args(argv)
+    if command is not None and not command:
+        ap.error("nothing after --")
+    mach = machine.Machine(args.machine)
+    if not scenario.runs_on(args.kernel, mach):
+        ap.error("kernel %s does not run on %s" % (args.kernel, args.machine))
+    out = os.path.join(util.OUT, "lab", "%s-%s" % (args.kernel, args.machine))
+    extra = []
+    for f in args.add:
+        if not os.path.isfile(f):
+            ap.error("no such file: %s" % f)
+        extra.append(("host/" + os.path.basename(f), os.path.abspath(f)))
+    sc = scenario.prepare(args.kernel, args.machine, body_for(command), out,
+                          overlay=os.path.abspath(args.dtso) if args.dtso else None,
+                          extra_files=extra)
+    log = os.path.join(out, "console.log")
+    if command is None:
+        util.say("booting kernel %s on %s (console log not kept in interactive mode)"
+                 % (args.kernel, args.machine))
+        _, _, rc = qemu.boot(sc["machine"], sc["image"], sc["dtb"], sc["initrd"], log,
+                             interactive=True)
+        return rc
+    util.say("booting kernel %s on %s; console log: %s" % (args.kernel, args.machine, log))
+    state = {"on": False}
+
+    def echo(line):
+        if line.startswith("### lab: command end"):
+            state["on"] = False
+        if state["on"]:
+            sys.stdout.write(line.replace("\r", ""))
+            sys.stdout.flush()
+        if line.startswith("### lab: command begin"):
+            state["on"] = True
+    text, timed_out, _ = qemu.boot(sc["machine"], sc["image"], sc["dtb"], sc["initrd"], log,
+                                   timeout=args.timeout, echo=echo)
+    m = re.search(r"^### lab: command end rc=(\d+)", text, re.M)
+    v = judge.judge(text, timed_out)
+    for kind, line in v.reports[:5]:
+        util.say("kernel %s report: %s" % (kind, line))
+    if not m:
+        util.say("the command did not finish (%s); console log: %s" % (v.reason(), log))
+        return 125
+    rc = int(m.group(1))
+    if v.reports and rc == 0:
+        util.say("the command passed but the kernel reported problems; console log: %s" % log)
+        return 3
+    return rc
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except util.LabError as e:
+        print("lab: %s" % e, file=sys.stderr)
+        sys.exit(125)

@@ -1,0 +1,39 @@
+"""Machine descriptions: one small declarative file per machine in lab/machines."""
+
+import os
+import shlex
+
+from . import util
+
+DIR = os.path.join(util.TOP, "lab", "machines")
+
+
+class Machine:
+    def __init__(self, name):
+        path = os.path.join(DIR, name + ".conf")
+        if not os.path.exists(path):
+            raise util.LabError("unknown machine %r (known: %s)" % (name, ", ".join(names())))
+        sec = util.read_conf(path)["machine"]
+        self.name = name
+        self.path = path
+        self.arch = sec["arch"]
+        self.qemu = sec["qemu"]
+        self.options = shlex.split(sec["options"])
+        self.console = sec["console"]
+        self.cmdline = sec.get("cmdline", "").strip()
+        self.base_dtb = sec["base_dtb"]
+        self.overlay = os.path.join(util.TOP, sec["overlay"])
+        self.poweroff = sec["poweroff"]
+        self.timeout = int(sec.get("timeout", "600"))
+
+    @property
+    def debian_arch(self):
+        return {"arm64": "arm64", "arm": "armhf"}[self.arch]
+
+    @property
+    def triplet(self):
+        return {"arm64": "aarch64-linux-gnu", "arm": "arm-linux-gnueabihf"}[self.arch]
+
+
+def names():
+    return sorted(f[:-5] for f in os.listdir(DIR) if f.endswith(".conf"))

@@ -1,0 +1,69 @@
+"""Boot a guest in QEMU with a time limit and keep its console log."""
+
+import os
+import subprocess
+import threading
+import time
+
+from . import util
+
+
+def command(machine, image, dtb, initrd, append=""):
+    cmdline = "console=%s rdinit=/init no_hash_pointers %s %s" % (
+        machine.console, machine.cmdline, append)
+    return [machine.qemu] + machine.options + [
+        "-kernel", image, "-dtb", dtb, "-initrd", initrd,
+        "-append", " ".join(cmdline.split())]
+
+
+def boot(machine, image, dtb, initrd, log, timeout=None, append="", echo=None,
+         interactive=False):
+    """Run the guest; return (console text, timed_out, qemu exit status).
+
+    The console (QEMU's stdout) goes to log; QEMU's own stderr (the ZynqMP
+    DMA model's "Decode error" lines, for one) goes to log + ".qemu", so it
+    is never judged as guest output. echo: a callable given each console
+    line as it arrives.
+    """
+    cmd = command(machine, image, dtb, initrd, append)
+    timeout = timeout or machine.timeout
+    util.ensure_dir(os.path.dirname(log))
+    with open(log + ".cmd", "w") as f:
+        f.write(" ".join(cmd) + "\n")
+    if interactive:
+        rc = subprocess.call(cmd)
+        return "", False, rc
+    err = open(log + ".qemu", "wb")
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=err)
+    chunks = []
+
+    def pump():
+        with open(log, "wb") as f:
+            for line in p.stdout:
+                f.write(line)
+                f.flush()
+                chunks.append(line)
+                if echo:
+                    echo(line.decode("utf-8", "replace"))
+    t = threading.Thread(target=pump, daemon=True)
+    t.start()
+    timed_out = False
+    t0 = time.monotonic()
+    try:
+        rc = p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        p.kill()
+        rc = p.wait()
+    t.join(10)
+    err.close()
+    text = b"".join(chunks).decode("utf-8", "replace").replace("\r", "")
+    if timed_out:
+        with open(log, "ab") as f:
+            f.write(b"\n### lab: killed after %d s time limit\n" % timeout)
+    util.say("  %s: guest ran %s%s" % (os.path.basename(log), util.elapsed(t0),
+                                      " (time limit hit)" if timed_out else ""))
+    return text, timed_out, rc
+
+

@@ -1,0 +1,168 @@
+"""Everything a guest boot needs: target kernel, built files, DTB, initramfs.
+
+Shared by the matrix (lab/check.py) and the lab command for people
+(tools/lab).
+"""
+
+import glob
+import os
+import subprocess
+
+from . import build, dtb, fetch, initramfs, kernel, machine, util
+
+KERNELS = ["6.1", "6.12", "7.2", "debian", "intree"]
+DRIVER = os.path.join(util.TOP, "driver")
+JUDGE_KMOD = os.path.join(util.TOP, "selftests", "judge-kmod")
+INTREE_FRAG = os.path.join(util.TOP, "lab", "configs", "intree.config")
+INTREE_BASE = "6.12"
+
+
+def runs_on(kname, mach):
+    """The distribution and in-tree kernels are arm64 kernels for virt only."""
+    if kname in ("debian", "intree"):
+        return mach.name == "virt"
+    return True
+
+
+def _read_config(path):
+    return kernel._read_config(path)  # pylint: disable=protected-access
+
+
+_targets = {}
+
+
+def target(kname, arch, debug=True):
+    """Build (or find) kernel kname for arch; return (build.Target, image).
+
+    debug=False: the benchmark's kernel, without debug options and KASAN.
+    """
+    key = (kname, arch, debug)
+    if key in _targets:
+        return _targets[key]
+    if kname == "debian":
+        if arch != "arm64":
+            raise util.LabError("the debian kernel is arm64 only")
+        d = fetch.distro_kernel()
+        root = d["root"]
+        if not os.path.exists(os.path.join(d["modules"], "modules.dep")):
+            subprocess.run(["depmod", "-b", root, d["release"]], check=True)
+        cfg = glob.glob(os.path.join(root, "boot", "config-*"))[0]
+        t = build.Target("debian", arch, d["kdir"], fetch.kernel_source("6.1"),
+                         kernel.uapi("6.1", arch), d["release"], _read_config(cfg))
+        t.modules_root = d["modules"]
+        image = d["image"]
+    else:
+        intree = kname == "intree"
+        base = INTREE_BASE if intree else kname
+        k = kernel.build(base, arch, extra_frags=[INTREE_FRAG] if intree else (),
+                         intree=build.place_in_tree if intree else None, debug=debug)
+        t = build.Target(kname + ("" if debug else "-nodebug"), arch, k.build, fetch.kernel_source(base),
+                         kernel.uapi(base, arch), k.release, k.config(), builtin=intree)
+        t.modules_root = None
+        t.kernel = k
+        image = k.image
+    _targets[key] = (t, image)
+    return _targets[key]
+
+
+_built = {}
+
+
+def built(t):
+    """Build our modules and the test programs for target t (once a run).
+
+    Returns a dict: kos (name -> path), warnings (list), logs, tests.
+    """
+    key = (t.name, t.arch)
+    if key in _built:
+        return _built[key]
+    out = os.path.join(util.OUT, "build", "%s-%s" % (t.name, t.arch))
+    res = {"kos": {}, "warnings": [], "logs": [], "errors": []}
+    if not t.builtin:
+        try:
+            kos, warns, log = build.kmod(t, DRIVER, out, "rmem_heap", strict=True)
+            res["kos"].update(kos)
+            res["warnings"] += warns
+            res["logs"].append(log)
+        except util.LabError as e:
+            res["errors"].append(str(e))
+    try:
+        kos, _, log = build.kmod(t, JUDGE_KMOD, out, "the judge's WARN module")
+        res["kos"].update(kos)
+    except util.LabError as e:
+        res["errors"].append(str(e))
+    res["tests"] = build.tests(t, out)
+    _built[key] = res
+    return res
+
+
+def kunit_available(t, res):
+    if t.builtin:
+        return True
+    return "rmem_heap_kunit" in res["kos"]
+
+
+LIFETIME = r"""
+lab_lifetime() {
+	echo "TAP version 13"
+	echo "1..3"
+	if [ -e /sys/class/dma_heap/rmem ]; then
+		# Heaps registered with the kernel's dma-heap framework cannot be
+		# removed, so the module must refuse to unload.
+		if rmmod rmem_heap 2>/dev/null; then r="not ok"; else r="ok"; fi
+		echo "$r 1 - the module refuses to unload (framework heaps cannot be removed)"
+		if [ -e /dev/dma_heap/rmem ]; then r="ok"; else r="not ok"; fi
+		echo "$r 2 - the heap is still there after the refused unload"
+		echo "ok 3 - reload # SKIP the module is permanent on this kernel"
+	else
+		if rmmod rmem_heap; then r="ok"; else r="not ok"; fi
+		echo "$r 1 - rmmod once no buffer is alive"
+		if [ ! -e /dev/dma_heap/rmem ] && [ ! -e /sys/class/rmem_heap/rmem ]; then r="ok"; else r="not ok"; fi
+		echo "$r 2 - the heaps are gone after unload"
+		if insmod /lab/rmem_heap.ko && [ -e /dev/dma_heap/rmem ]; then r="ok"; else r="not ok"; fi
+		echo "$r 3 - insmod again brings the heaps back"
+	fi
+}
+"""
+
+
+def test_body(t, res):
+    """The init script's body that loads the driver and runs every suite."""
+    lines = [LIFETIME]
+    if t.modules_root:
+        lines.append("modprobe vgem; modprobe vivid")
+    if not t.builtin:
+        lines.append("insmod /lab/rmem_heap.ko || echo '### lab: insmod rmem_heap failed'")
+    lines.append("lab_suite rmem_heap_test ./rmem_heap_test")
+    lines.append("lab_suite dmabuf-heap ./dmabuf-heap")
+    results = "/sys/kernel/debug/kunit/rmem_heap_alloc/results"
+    if t.builtin:
+        lines.append("lab_suite kunit cat %s" % results)
+    elif kunit_available(t, res):
+        lines.append("lab_suite kunit sh -c 'insmod /lab/rmem_heap_kunit.ko && cat %s; "
+                     "rc=$?; rmmod rmem_heap_kunit; exit $rc'" % results)
+    if not t.builtin:
+        lines.append("lab_suite lifetime lab_lifetime")
+    return "\n".join(lines) + "\n"
+
+
+def files(t, res, extra=()):
+    f = [("lab/" + n, p) for n, p in res["tests"].items()]
+    f += [("lab/%s.ko" % n, p) for n, p in res["kos"].items()]
+    return f + list(extra)
+
+
+def prepare(kname, mname, body, outdir, overlay=None, extra_files=(), debug=True):
+    """Build what a boot of kname on mname needs; return a dict for boot()."""
+    mach = machine.Machine(mname)
+    t, image = target(kname, mach.arch, debug)
+    res = built(t)
+    util.ensure_dir(outdir)
+    tree = dtb.build(mach, getattr(t, "kernel", None), outdir, overlay)
+    body = body(t, res) if callable(body) else body
+    ird = initramfs.build(os.path.join(outdir, "initramfs.cpio"), mach.debian_arch, body,
+                          mach.poweroff, files(t, res, extra_files),
+                          modules_root=t.modules_root,
+                          modules=("vgem", "vivid") if t.modules_root else ())
+    return {"machine": mach, "target": t, "res": res, "image": image, "dtb": tree,
+            "initrd": ird}
