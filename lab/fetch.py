@@ -75,7 +75,8 @@ def update():
     key = "signed-by=/usr/share/keyrings/debian-archive-keyring.gpg"
     lines = ["deb [arch=amd64,arm64,armhf %s] %s bookworm main" % (key, deb),
              "deb [arch=amd64 %s] %s trixie main" % (key, deb),
-             "deb [arch=amd64 %s] %s sid main" % (key, deb)]
+             "deb [arch=amd64 %s] %s sid main" % (key, deb),
+             "deb-src [%s] %s sid main" % (key, deb)]
     if sec:
         lines.append("deb [arch=amd64,arm64 %s] %s bookworm-security main" % (key, sec))
     with open(os.path.join(APT, "etc", "sources.list"), "w") as f:
@@ -207,6 +208,13 @@ def distro_kernel():
         debs.append(download(sec["kbuild"], version, "amd64"))
         for d in debs:
             extract(d, root)
+        # The arm64 headers' Makefile includes the common headers by their
+        # absolute installed path; point it at the extracted copy instead.
+        mk = os.path.join(root, "usr", "src", "linux-headers-%s-arm64" % abi, "Makefile")
+        with open(mk) as f:
+            text = f.read()
+        with open(mk, "w") as f:
+            f.write(text.replace("/usr/src/", os.path.join(root, "usr", "src") + "/"))
         open(stamp, "w").close()
     images = glob.glob(os.path.join(root, "boot", "vmlinuz-*"))
     kdir = os.path.join(root, "usr", "src", "linux-headers-%s-arm64" % abi)
@@ -225,3 +233,32 @@ def busybox(arch):
     deb = download(conf["package"], conf["version"], arch)
     extract(deb, dest)
     return bb
+
+
+def sparse():
+    """Return the path of a sparse that parses every lab kernel's headers.
+
+    Built from Debian's source package (lab/versions.conf, [sparse]).
+    """
+    conf = util.read_conf(VERSIONS)["sparse"]
+    dest = os.path.join(util.CACHE, "tools", "sparse-%s" % conf["version"])
+    binary = os.path.join(dest, "sparse")
+    if os.path.exists(binary):
+        return binary
+    update()
+    work = util.ensure_dir(dest + ".src")
+    log = os.path.join(util.CACHE, "tools", "sparse.log")
+    util.say("downloading and building sparse %s from Debian's source package"
+             % conf["version"])
+    util.run_logged(["apt-get"] + _apt_opts() + ["source", "--download-only",
+                                                  "%s=%s" % (conf["package"], conf["version"])],
+                    log, "downloading sparse's source", cwd=work)
+    dsc = glob.glob(os.path.join(work, "*.dsc"))[0]
+    tree = os.path.join(work, "tree")
+    shutil.rmtree(tree, ignore_errors=True)
+    util.run_logged(["dpkg-source", "-x", dsc, tree], log, "unpacking sparse", cwd=work)
+    util.run_logged(["make", "-C", tree, "CC=gcc", "-j2", "sparse"], log, "building sparse")
+    util.ensure_dir(dest)
+    shutil.copy2(os.path.join(tree, "sparse"), binary)
+    shutil.rmtree(work, ignore_errors=True)
+    return binary

@@ -92,14 +92,19 @@ loud() { echo "$LAB_LVL" > /proc/sys/kernel/printk; }
 # kernel log, which is printed at the end).
 lab_suite() {
 	n=$1; shift
+	read t0 rest < /proc/uptime
 	"$@" > /tmp/suite.out 2>&1
 	rc=$?
+	read t1 rest < /proc/uptime
 	quiet
 	echo "### lab: begin $n"
 	cat /tmp/suite.out
+	echo "### lab: took $n $t0 $t1"
 	echo "### lab: end $n rc=$rc"
 	loud
 }
+# Every DMA-API debug error, not only the first one, reaches the console.
+[ -w /sys/kernel/debug/dma-api/all_errors ] && echo 1 > /sys/kernel/debug/dma-api/all_errors
 KML=/sys/kernel/debug/kmemleak
 if [ -w $KML ]; then echo scan > $KML; echo clear > $KML; fi
 echo "### lab: booted $(uname -r)"
