@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rmem-heap: DMA-BUF heaps over device-tree reserved memory.
+ *
+ * Internal structures and the prototypes the driver's files share.
+ */
+#ifndef _RMEM_HEAP_H
+#define _RMEM_HEAP_H
+
+#include <linux/atomic.h>
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/types.h>
+
+#include "compat.h"
+#include "rmem_heap_alloc.h"
+
+#define RMEM_HEAP_NAME_MAX	32	/* including the NUL */
+#define RMEM_HEAP_UNCACHED_SFX	"-uncached"
+#define RMEM_HEAP_MAX_HEAPS	64	/* char-device minors */
+
+struct dma_buf;
+struct dma_heap;
+struct dentry;
+struct page;
+
+/**
+ * enum rmem_heap_type - kind of reserved-memory region behind a pool
+ * @RMEM_HEAP_NOMAP:    no-map carveout, no linear map, maybe no struct page
+ * @RMEM_HEAP_REUSABLE: reusable region, the device's own CMA area
+ */
+enum rmem_heap_type {
+	RMEM_HEAP_NOMAP,
+	RMEM_HEAP_REUSABLE,
+};
+
+/**
+ * enum rmem_heap_policy - CPU cache policy of a heap
+ * @RMEM_HEAP_CACHED:   write-back CPU mappings, explicit maintenance
+ * @RMEM_HEAP_UNCACHED: write-combined CPU mappings, no maintenance
+ * @RMEM_HEAP_COHERENT: write-back CPU mappings, dma-coherent device
+ */
+enum rmem_heap_policy {
+	RMEM_HEAP_CACHED,
+	RMEM_HEAP_UNCACHED,
+	RMEM_HEAP_COHERENT,
+};
+
+struct rmem_heap_device;
+
+/**
+ * struct rmem_heap_pool - one reserved-memory region
+ * @rdev:        the device the region belongs to
+ * @dev:         device used for the DMA API (the platform device)
+ * @region_name: name of the reserved-memory node (full name)
+ * @base:        physical base of the region
+ * @size:        size of the region in bytes
+ * @type:        no-map or reusable
+ * @lock:        protects @alloc, @buffers and the statistics below
+ * @alloc:       range allocator (no-map only)
+ * @alloc_ready: @alloc has been initialised
+ * @buffers:     live buffers (&rmem_heap_buffer.pool_node)
+ * @used:        bytes allocated now
+ * @peak_used:   high-water mark of @used
+ * @nr_buffers:  number of live buffers
+ * @failed:      number of failed allocations
+ */
+struct rmem_heap_pool {
+	struct rmem_heap_device *rdev;
+	struct device *dev;
+	const char *region_name;
+	phys_addr_t base;
+	phys_addr_t size;
+	enum rmem_heap_type type;
+
+	struct mutex lock; /* see @lock above */
+	struct rmem_heap_alloc alloc;
+	bool alloc_ready;
+	struct list_head buffers;
+	u64 used;
+	u64 peak_used;
+	unsigned long nr_buffers;
+	unsigned long failed;
+};
+
+/**
+ * struct rmem_heap - one heap exported to user space
+ * @name:      heap name (also the /dev/dma_heap/ node name)
+ * @pool:      the pool the heap allocates from (twins share one)
+ * @policy:    CPU cache policy of the heap's buffers
+ * @list:      entry in the global list of heaps (name uniqueness)
+ * @sysdev:    device in class rmem_heap (sysfs; char device node too)
+ * @cdev:      char device (char-device mode only)
+ * @cdev_live: @cdev has been added
+ * @dma_heap:  the registered dma-heap (dma_heap_add mode only)
+ * @debugfs:   debugfs file of the heap
+ */
+struct rmem_heap {
+	char name[RMEM_HEAP_NAME_MAX];
+	struct rmem_heap_pool *pool;
+	enum rmem_heap_policy policy;
+	struct list_head list;
+
+	struct device *sysdev;
+	struct cdev cdev;
+	bool cdev_live;
+	struct dma_heap *dma_heap;
+	struct dentry *debugfs;
+};
+
+/**
+ * struct rmem_heap_device - driver data of one "linux,rmem-heap" node
+ * @dev:      the platform device
+ * @pools:    one pool per memory-region entry
+ * @nr_pools: number of entries in @pools
+ * @heaps:    the heaps (one or two per pool)
+ * @nr_heaps: number of entries in @heaps
+ */
+struct rmem_heap_device {
+	struct device *dev;
+	struct rmem_heap_pool *pools;
+	unsigned int nr_pools;
+	struct rmem_heap *heaps;
+	unsigned int nr_heaps;
+};
+
+/**
+ * struct rmem_heap_buffer - one allocation, the private data of a dma-buf
+ * @heap:        heap the buffer was allocated from
+ * @pool:        pool the memory comes from
+ * @dmabuf:      the dma-buf exporting the buffer
+ * @pool_node:   entry in &rmem_heap_pool.buffers (under the pool lock)
+ * @lock:        protects @attachments and @vmap_cnt/@vmap_addr
+ * @attachments: attachments (&struct rmem_heap_attachment)
+ * @phys:        physical address of the buffer
+ * @offset:      offset of the buffer within the region
+ * @size:        size in bytes (page aligned)
+ * @vaddr:       the driver's own kernel mapping (memremap or linear map);
+ *               NULL for uncached no-map buffers once zeroed
+ * @pages:       first page (reusable only)
+ * @dma:         DMA address of the pages for the pool device (reusable)
+ * @vmap_cnt:    vmap reference count
+ * @vmap_addr:   write-combined kernel mapping of an uncached buffer
+ *               while vmapped
+ * @cleans:      CPU cache clean operations done on the buffer
+ * @invals:      CPU cache invalidate operations done on the buffer
+ * @pid:         thread group id of the allocating task
+ * @comm:        command name of the allocating task
+ */
+struct rmem_heap_buffer {
+	struct rmem_heap *heap;
+	struct rmem_heap_pool *pool;
+	struct dma_buf *dmabuf;
+	struct list_head pool_node;
+
+	struct mutex lock; /* see @lock above */
+	struct list_head attachments;
+
+	phys_addr_t phys;
+	u64 offset;
+	size_t size;
+	void *vaddr;
+	struct page *pages;
+	dma_addr_t dma;
+
+	unsigned int vmap_cnt;
+	void *vmap_addr;
+
+	atomic_long_t cleans;
+	atomic_long_t invals;
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
+};
+
+/**
+ * struct rmem_heap_stats - snapshot of a pool's counters (sysfs)
+ * @size:         bytes of the region
+ * @used:         bytes allocated now
+ * @free:         bytes free
+ * @largest_free: bytes of the largest free extent
+ * @peak_used:    high-water mark of @used
+ * @buffers:      live buffers
+ * @failed:       failed allocations
+ */
+struct rmem_heap_stats {
+	u64 size;
+	u64 used;
+	u64 free;
+	u64 largest_free;
+	u64 peak_used;
+	u64 buffers;
+	u64 failed;
+};
+
+/* rmem_heap_buffer.c */
+struct dma_buf *rmem_heap_buffer_alloc(struct rmem_heap *heap, u64 len,
+				       u32 fd_flags);
+void rmem_heap_buffer_name(struct rmem_heap_buffer *buffer, char *name,
+			   size_t len);
+void rmem_heap_pool_stats(struct rmem_heap_pool *pool,
+			  struct rmem_heap_stats *stats);
+
+/* rmem_heap_cache.c */
+bool rmem_heap_cache_supported(void);
+void rmem_heap_cache_clean(void *vaddr, phys_addr_t phys, size_t size);
+void rmem_heap_cache_inval(void *vaddr, phys_addr_t phys, size_t size);
+
+/* rmem_heap_cdev.c */
+int rmem_heap_cdev_init(void);
+void rmem_heap_cdev_exit(void);
+int rmem_heap_cdev_add(struct rmem_heap *heap, dev_t *devt);
+void rmem_heap_cdev_del(struct rmem_heap *heap);
+
+/* rmem_heap_dmaheap.c */
+int rmem_heap_dmaheap_register(struct rmem_heap *heap);
+
+/* rmem_heap_sysfs.c */
+int rmem_heap_sysfs_init(void);
+void rmem_heap_sysfs_exit(void);
+int rmem_heap_sysfs_add(struct rmem_heap *heap, struct device *parent,
+			dev_t devt);
+void rmem_heap_sysfs_del(struct rmem_heap *heap);
+
+/* rmem_heap_debugfs.c */
+void rmem_heap_debugfs_init(void);
+void rmem_heap_debugfs_exit(void);
+void rmem_heap_debugfs_add(struct rmem_heap *heap);
+void rmem_heap_debugfs_del(struct rmem_heap *heap);
+
+/* helpers shared by sysfs and debugfs */
+const char *rmem_heap_type_name(enum rmem_heap_type type);
+const char *rmem_heap_policy_name(enum rmem_heap_policy policy);
+
+#endif /* _RMEM_HEAP_H */

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmem-heap: /sys/kernel/debug/rmem_heap/<heap>, the live buffers of the
+ * heap's pool, one per line:
+ *   offset size heap cleans invals pid comm name
+ */
+
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+#include <uapi/linux/dma-buf.h>
+
+#include "rmem_heap.h"
+
+static struct dentry *rmem_heap_debugfs_root;
+
+static int rmem_heap_debugfs_show(struct seq_file *s, void *unused)
+{
+	struct rmem_heap *heap = s->private;
+	struct rmem_heap_pool *pool = heap->pool;
+	struct rmem_heap_buffer *buffer;
+	char name[DMA_BUF_NAME_LEN];
+	char comm[TASK_COMM_LEN];
+	char *p;
+
+	seq_puts(s, "# offset size heap cleans invals pid comm name\n");
+
+	mutex_lock(&pool->lock);
+	list_for_each_entry(buffer, &pool->buffers, pool_node) {
+		rmem_heap_buffer_name(buffer, name, sizeof(name));
+		strscpy(comm, buffer->comm, sizeof(comm));
+		for (p = comm; *p; p++)
+			if ((unsigned char)*p <= ' ' || *p == 0x7f)
+				*p = '_';
+		seq_printf(s, "0x%llx %zu %s %ld %ld %d %s %s\n",
+			   (unsigned long long)buffer->offset, buffer->size,
+			   buffer->heap->name,
+			   atomic_long_read(&buffer->cleans),
+			   atomic_long_read(&buffer->invals),
+			   buffer->pid, comm[0] ? comm : "-", name);
+	}
+	mutex_unlock(&pool->lock);
+
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(rmem_heap_debugfs);
+
+/**
+ * rmem_heap_debugfs_init() - create /sys/kernel/debug/rmem_heap
+ *
+ * Failure is not fatal: debugfs is a debugging aid.
+ */
+void rmem_heap_debugfs_init(void)
+{
+	rmem_heap_debugfs_root = debugfs_create_dir("rmem_heap", NULL);
+}
+
+/**
+ * rmem_heap_debugfs_exit() - remove /sys/kernel/debug/rmem_heap
+ */
+void rmem_heap_debugfs_exit(void)
+{
+	debugfs_remove(rmem_heap_debugfs_root);
+	rmem_heap_debugfs_root = NULL;
+}
+
+/**
+ * rmem_heap_debugfs_add() - create the debugfs file of a heap
+ * @heap: the heap
+ */
+void rmem_heap_debugfs_add(struct rmem_heap *heap)
+{
+	heap->debugfs = debugfs_create_file(heap->name, 0444,
+					    rmem_heap_debugfs_root, heap,
+					    &rmem_heap_debugfs_fops);
+}
+
+/**
+ * rmem_heap_debugfs_del() - remove the debugfs file of a heap
+ * @heap: the heap
+ *
+ * Waits for readers of the file to finish.
+ */
+void rmem_heap_debugfs_del(struct rmem_heap *heap)
+{
+	debugfs_remove(heap->debugfs);
+	heap->debugfs = NULL;
+}
