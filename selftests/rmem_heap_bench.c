@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmem_heap_bench - informational benchmark for rmem-heap (never pass/fail).
+ *
+ * 1. Median latency of DMA_HEAP_IOCTL_ALLOC + close() for 4 KiB, 64 KiB,
+ *    1 MiB and 8 MiB on our heaps (one no-map, one reusable), the kernel's
+ *    system heap and its CMA heap, each divided by the time of one memset()
+ *    of the same size on already-faulted anonymous memory (same process).
+ * 2. CPU read/write bandwidth through mmap() of cached and uncached buffers
+ *    (rmem vs video-uncached, frames vs frames-uncached) relative to
+ *    anonymous memory.
+ *
+ * Prints a table and machine-readable lines starting with "BENCH ".
+ * Missing heaps are skipped with a message.  Exit status is 0 unless the
+ * process itself cannot run (bad option, no memory).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <inttypes.h>
+
+#include "rmem_heap_common.h"
+
+#define NSIZES	4
+#define BW_SIZE	(4 * RH_MIB)
+#define BW_REPS	5
+
+static const size_t sizes[NSIZES] = {
+	4 * RH_KIB, 64 * RH_KIB, RH_MIB, 8 * RH_MIB,
+};
+static const char * const size_names[NSIZES] = {
+	"4KiB", "64KiB", "1MiB", "8MiB",
+};
+
+static int quick;
+static volatile uint64_t sink;
+
+static void barrier_ptr(void *p)
+{
+	__asm__ __volatile__("" : : "r"(p) : "memory");
+}
+
+static int reps_for(size_t sz)
+{
+	int r = sz <= 64 * RH_KIB ? 51 : sz <= RH_MIB ? 21 : 9;
+
+	return quick ? r / 3 + 1 : r;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t median(uint64_t *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
+	return v[n / 2];
+}
+
+static void *anon_buf(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		perror("mmap anonymous");
+		exit(1);
+	}
+	memset(p, 1, len);	/* fault everything in */
+	return p;
+}
+
+/* Median ns of one memset; small sizes are timed in batches of up to 64. */
+static uint64_t memset_ns(void *buf, size_t sz)
+{
+	size_t batch = sz >= RH_MIB ? 1 : RH_MIB / sz > 64 ? 64 : RH_MIB / sz;
+	uint64_t t[64];
+	int i, n = reps_for(sz);
+	size_t j;
+
+	for (i = 0; i < n; i++) {
+		uint64_t t0 = rh_now_ns();
+
+		for (j = 0; j < batch; j++) {
+			memset(buf, (int)(i + j) & 0xff, sz);
+			barrier_ptr(buf);
+		}
+		t[i] = (rh_now_ns() - t0) / batch;
+	}
+	return median(t, n);
+}
+
+/* Median ns of alloc+close, 0 with *err set on failure. */
+static uint64_t alloc_close_ns(const char *heap, size_t sz, int *err)
+{
+	uint64_t t[64];
+	int i, n = reps_for(sz), hfd, fd, ret;
+
+	*err = 0;
+	hfd = rh_open_heap(heap);
+	if (hfd < 0) {
+		*err = -hfd;
+		return 0;
+	}
+	for (i = -2; i < n; i++) {	/* two warm-up rounds */
+		uint64_t t0 = rh_now_ns();
+
+		ret = rh_alloc(hfd, sz, &fd);
+		if (ret) {
+			*err = -ret;
+			close(hfd);
+			return 0;
+		}
+		close(fd);
+		if (i >= 0)
+			t[i] = rh_now_ns() - t0;
+	}
+	close(hfd);
+	return median(t, n);
+}
+
+static int heap_dev_exists(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), RH_DEVDIR "/%s", name);
+	return !access(path, F_OK);
+}
+
+struct bench_heap {
+	const char *label;
+	char name[RH_NAME_LEN];
+	const char *kind;
+};
+
+/* Our heap of the wanted type: the lab name if present, else the first cached one. */
+static int pick_ours(struct rh_heap *hs, int n, const char *pref, int reusable,
+		     char *out)
+{
+	struct rh_heap *h = rh_find(hs, n, pref);
+	int i;
+
+	if (h && h->reusable == reusable) {
+		strcpy(out, h->name);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (hs[i].reusable == reusable && hs[i].policy != RH_UNCACHED) {
+			strcpy(out, hs[i].name);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void bench_alloc(struct rh_heap *hs, int nh)
+{
+	static const char * const cma_names[] = {
+		"reserved", "linux,cma", "default_cma_region",
+	};
+	struct bench_heap bh[4];
+	uint64_t ms[NSIZES], lat[4][NSIZES];
+	int err[4][NSIZES], have[4] = { 0 };
+	void *buf = anon_buf(8 * RH_MIB);
+	int i, s, nb = 4;
+	size_t k;
+
+	bh[0].label = "ours-no-map";
+	bh[0].kind = "no-map";
+	have[0] = !pick_ours(hs, nh, "rmem", 0, bh[0].name);
+	bh[1].label = "ours-reusable";
+	bh[1].kind = "reusable";
+	have[1] = !pick_ours(hs, nh, "frames", 1, bh[1].name);
+	bh[2].label = "system";
+	bh[2].kind = "system";
+	strcpy(bh[2].name, "system");
+	have[2] = heap_dev_exists("system");
+	bh[3].label = "cma";
+	bh[3].kind = "cma";
+	strcpy(bh[3].name, "-");
+	for (k = 0; k < sizeof(cma_names) / sizeof(cma_names[0]); k++) {
+		if (heap_dev_exists(cma_names[k])) {
+			strcpy(bh[3].name, cma_names[k]);
+			have[3] = 1;
+			break;
+		}
+	}
+
+	for (s = 0; s < NSIZES; s++)
+		ms[s] = memset_ns(buf, sizes[s]);
+
+	for (i = 0; i < nb; i++) {
+		if (!have[i]) {
+			printf("# SKIP %s: no such heap in %s\n", bh[i].label,
+			       i < 2 ? RH_SYSFS : RH_DEVDIR);
+			continue;
+		}
+		for (s = 0; s < NSIZES; s++)
+			lat[i][s] = alloc_close_ns(bh[i].name, sizes[s], &err[i][s]);
+	}
+
+	printf("\nalloc+close latency: median, and ratio to one memset of the same size\n");
+	printf("%-20s %-9s", "heap", "kind");
+	for (s = 0; s < NSIZES; s++)
+		printf(" %20s", size_names[s]);
+	printf("\n%-20s %-9s", "memset (anon)", "-");
+	for (s = 0; s < NSIZES; s++)
+		printf(" %17.1fus", ms[s] / 1000.0);
+	printf("\n");
+	for (i = 0; i < nb; i++) {
+		if (!have[i])
+			continue;
+		printf("%-20s %-9s", bh[i].name, bh[i].kind);
+		for (s = 0; s < NSIZES; s++) {
+			char cell[32];
+
+			if (err[i][s])
+				snprintf(cell, sizeof(cell), "fail:%s",
+					 strerror(err[i][s]));
+			else
+				snprintf(cell, sizeof(cell), "%.1fus (%.2fx)",
+					 lat[i][s] / 1000.0,
+					 ms[s] ? (double)lat[i][s] / (double)ms[s] : 0.0);
+			printf(" %20.20s", cell);
+		}
+		printf("\n");
+	}
+	printf("\n");
+	for (s = 0; s < NSIZES; s++)
+		printf("BENCH memset size=%zu reps=%d median_ns=%" PRIu64 "\n",
+		       sizes[s], reps_for(sizes[s]), ms[s]);
+	for (i = 0; i < nb; i++) {
+		if (!have[i]) {
+			printf("BENCH alloc heap=%s skipped=missing\n", bh[i].label);
+			continue;
+		}
+		for (s = 0; s < NSIZES; s++) {
+			if (err[i][s]) {
+				printf("BENCH alloc heap=%s kind=%s size=%zu error=%d\n",
+				       bh[i].name, bh[i].kind, sizes[s], err[i][s]);
+				continue;
+			}
+			printf("BENCH alloc heap=%s kind=%s size=%zu reps=%d median_ns=%"
+			       PRIu64 " memset_ns=%" PRIu64 " ratio=%.3f\n",
+			       bh[i].name, bh[i].kind, sizes[s], reps_for(sizes[s]),
+			       lat[i][s], ms[s],
+			       ms[s] ? (double)lat[i][s] / (double)ms[s] : 0.0);
+		}
+	}
+	munmap(buf, 8 * RH_MIB);
+}
+
+static uint64_t read_words(const void *p, size_t len)
+{
+	const uint64_t *w = p;
+	uint64_t s = 0;
+	size_t i;
+
+	barrier_ptr((void *)p);
+	for (i = 0; i < len / sizeof(*w); i++)
+		s += w[i];
+	return s;
+}
+
+struct bw {
+	double rd, wr;	/* MB/s */
+};
+
+static struct bw measure_bw(void *p, size_t len)
+{
+	uint64_t tr[BW_REPS], tw[BW_REPS];
+	struct bw r;
+	int i;
+
+	memset(p, 0, len);	/* warm-up: fault the mapping in */
+	sink += read_words(p, len);
+	for (i = 0; i < BW_REPS; i++) {
+		uint64_t t0 = rh_now_ns();
+
+		memset(p, i + 1, len);
+		barrier_ptr(p);
+		tw[i] = rh_now_ns() - t0;
+		t0 = rh_now_ns();
+		sink += read_words(p, len);
+		tr[i] = rh_now_ns() - t0;
+	}
+	r.rd = (double)len / ((double)median(tr, BW_REPS) / 1e9) / 1e6;
+	r.wr = (double)len / ((double)median(tw, BW_REPS) / 1e9) / 1e6;
+	return r;
+}
+
+/* Bandwidth through a mapping of a fresh buffer; returns -errno on failure. */
+static int heap_bw(const char *name, size_t len, struct bw *out)
+{
+	int hfd = rh_open_heap(name), fd, ret;
+	void *p;
+
+	if (hfd < 0)
+		return hfd;
+	ret = rh_alloc(hfd, len, &fd);
+	close(hfd);
+	if (ret)
+		return ret;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW);
+	*out = measure_bw(p, len);
+	rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW);
+	munmap(p, len);
+	close(fd);
+	return 0;
+}
+
+static void bench_bw(struct rh_heap *hs, int nh)
+{
+	static const char * const names[] = {
+		"rmem", "video-uncached", "frames", "frames-uncached",
+	};
+	void *a = anon_buf(BW_SIZE);
+	struct bw anon = measure_bw(a, BW_SIZE), b;
+	size_t i;
+
+	munmap(a, BW_SIZE);
+	printf("\nCPU bandwidth through mmap, %zu KiB buffer, median of %d\n",
+	       (size_t)(BW_SIZE / RH_KIB), BW_REPS);
+	printf("%-20s %-9s %12s %8s %12s %8s\n", "buffer", "policy", "read MB/s",
+	       "vs anon", "write MB/s", "vs anon");
+	printf("%-20s %-9s %12.1f %8.2f %12.1f %8.2f\n", "anonymous", "-",
+	       anon.rd, 1.0, anon.wr, 1.0);
+	printf("BENCH bw heap=anonymous policy=- bytes=%zu read_MBps=%.1f write_MBps=%.1f read_rel=1.000 write_rel=1.000\n",
+	       (size_t)BW_SIZE, anon.rd, anon.wr);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct rh_heap *h = rh_find(hs, nh, names[i]);
+		int ret;
+
+		if (!h) {
+			printf("# SKIP bandwidth %s: no such heap in %s\n",
+			       names[i], RH_SYSFS);
+			printf("BENCH bw heap=%s skipped=missing\n", names[i]);
+			continue;
+		}
+		ret = heap_bw(h->name, BW_SIZE, &b);
+		if (ret) {
+			printf("# SKIP bandwidth %s: %s\n", h->name, strerror(-ret));
+			printf("BENCH bw heap=%s error=%d\n", h->name, -ret);
+			continue;
+		}
+		printf("%-20s %-9s %12.1f %8.2f %12.1f %8.2f\n", h->name,
+		       rh_policy_str(h->policy), b.rd, b.rd / anon.rd, b.wr,
+		       b.wr / anon.wr);
+		printf("BENCH bw heap=%s policy=%s bytes=%zu read_MBps=%.1f write_MBps=%.1f read_rel=%.3f write_rel=%.3f\n",
+		       h->name, rh_policy_str(h->policy), (size_t)BW_SIZE, b.rd,
+		       b.wr, b.rd / anon.rd, b.wr / anon.wr);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct rh_heap hs[RH_MAX_HEAPS];
+	int opt, nh;
+
+	while ((opt = getopt(argc, argv, "qh")) != -1) {
+		switch (opt) {
+		case 'q':
+			quick = 1;
+			break;
+		default:
+			fprintf(stderr, "usage: %s [-q]\n  -q  fewer repetitions\n",
+				argv[0]);
+			return opt == 'h' ? 0 : 2;
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	nh = rh_discover(hs, RH_MAX_HEAPS);
+	if (nh < 0) {
+		printf("# no %s (%s): our heaps are skipped\n", RH_SYSFS,
+		       strerror(-nh));
+		nh = 0;
+	}
+	printf("# rmem_heap_bench: %d heap(s) in %s, page %ld, %s\n", nh, RH_SYSFS,
+	       sysconf(_SC_PAGESIZE), quick ? "quick" : "full");
+	bench_alloc(hs, nh);
+	bench_bw(hs, nh);
+	printf("# rmem_heap_bench done (informational, no pass/fail)\n");
+	return 0;
+}
