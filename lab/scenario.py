@@ -152,7 +152,7 @@ def files(t, res, extra=()):
     return f + list(extra)
 
 
-def prepare(kname, mname, body, outdir, overlay=None, extra_files=(), debug=True):
+def prepare(kname, mname, body, outdir, overlay=None, extra_files=(), debug=True, env=None):
     """Build what a boot of kname on mname needs; return a dict for boot()."""
     mach = machine.Machine(mname)
     t, image = target(kname, mach.arch, debug)
@@ -163,6 +163,6 @@ def prepare(kname, mname, body, outdir, overlay=None, extra_files=(), debug=True
     ird = initramfs.build(os.path.join(outdir, "initramfs.cpio"), mach.debian_arch, body,
                           mach.poweroff, files(t, res, extra_files),
                           modules_root=t.modules_root,
-                          modules=("vgem", "vivid") if t.modules_root else ())
+                          modules=("vgem", "vivid") if t.modules_root else (), env=env)
     return {"machine": mach, "target": t, "res": res, "image": image, "dtb": tree,
             "initrd": ird}
