@@ -10,16 +10,12 @@ and CMA heaps in the same boot and prints ratios to one memset.
 
 import argparse
 import os
-import re
 import sys
 
-from . import qemu, scenario, util
+from . import scenario, util
 
-BODY = """insmod /lab/rmem_heap.ko
-quiet; echo '### lab: command begin'
-rmem_heap_bench
-echo "### lab: command end rc=$?"; loud
-"""
+def body(t, _res):
+    return "\n".join(scenario.load_lines(t) + [scenario.command_body("rmem_heap_bench")])
 
 
 def main(argv=None):
@@ -31,22 +27,18 @@ def main(argv=None):
     for k in args.kernels.split():
         for m in args.machines.split():
             out = os.path.join(util.OUT, "bench", "%s-%s" % (k, m))
-            sc = scenario.prepare(k, m, BODY, out, debug=False)
+            sc = scenario.prepare(k, m, body, out, debug=False)
             if sc["machine"].arch != "arm64":
                 util.say("skipping %s: the benchmark runs on arm64 guests" % m)
                 continue
             log = os.path.join(out, "console.log")
             util.say("benchmarking kernel %s (no debug options) on %s; console log: %s"
                      % (k, m, log))
-            text, _, _ = qemu.boot(sc["machine"], sc["image"], sc["dtb"], sc["initrd"], log)
-            m_ = re.search(r"### lab: command begin\n(.*?)### lab: command end rc=(\d+)",
-                           text, re.S)
             print("\n## kernel %s, machine %s" % (k, m))
-            if not m_:
+            rc, _, _ = scenario.run_command(sc, log)
+            if rc != 0:
                 print("the benchmark did not finish; see %s" % log)
                 status = 1
-                continue
-            sys.stdout.write(m_.group(1))
     return status
 
 

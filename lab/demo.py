@@ -6,10 +6,9 @@ one would check on a board.
 """
 
 import os
-import re
 import sys
 
-from . import judge, qemu, scenario, util
+from . import scenario, util
 
 SCRIPT = r"""
 step() { echo; echo "== $*"; }
@@ -37,29 +36,14 @@ def main():
     out = os.path.join(util.OUT, "demo")
 
     def body(t, _res):
-        load = "" if t.builtin else "insmod /lab/rmem_heap.ko\n"
-        return (load + "quiet; echo '### lab: command begin'\n" + SCRIPT
-                + "echo \"### lab: command end rc=$?\"; loud\n")
+        return "\n".join(scenario.load_lines(t) + [scenario.command_body(SCRIPT)])
     util.say("preparing kernel %s and the %s guest (the first run builds the kernel: "
              "about 5 minutes)" % (kname, mname))
     sc = scenario.prepare(kname, mname, body, out, env={"LAB_KMEMLEAK": "0"})
     log = os.path.join(out, "console.log")
     util.say("booting; console log: %s" % log)
-    state = {"on": False}
-
-    def echo(line):
-        if line.startswith("### lab: command end"):
-            state["on"] = False
-        if state["on"]:
-            sys.stdout.write(line)
-            sys.stdout.flush()
-        if line.startswith("### lab: command begin"):
-            state["on"] = True
-    text, timed_out, _ = qemu.boot(sc["machine"], sc["image"], sc["dtb"], sc["initrd"], log,
-                                   echo=echo)
-    v = judge.judge(text, timed_out)
-    m = re.search(r"^### lab: command end rc=(\d+)", text, re.M)
-    if not m or int(m.group(1)) != 0 or not v.ok:
+    rc, _, v = scenario.run_command(sc, log)
+    if rc != 0 or not v.ok:
         util.say("the demo did not finish cleanly (%s); console log: %s" % (v.reason(), log))
         return 1
     return 0

@@ -10,28 +10,21 @@ status becomes tools/lab's. The test programs are on the guest's PATH.
 
 import argparse
 import os
-import re
 import shlex
 import sys
 
-from . import judge, machine, qemu, scenario, util
+from . import machine, qemu, scenario, util
 
 
 def body_for(command):
     def body(t, _res):
-        lines = []
-        if t.modules_root:
-            lines.append("modprobe vgem; modprobe vivid")
-        if not t.builtin:
-            lines.append("insmod /lab/rmem_heap.ko || echo '### lab: insmod rmem_heap failed'")
+        lines = scenario.load_lines(t)
         lines.append("mkdir -p /host; cd /host")
         if command is None:
             lines.append("echo 'lab: the heap is loaded; leave QEMU with Ctrl-A x'")
             lines.append("setsid cttyhack sh -l")
         else:
-            lines.append("quiet; echo '### lab: command begin'")
-            lines.append("sh -c %s; rc=$?" % shlex.quote(shlex.join(command)))
-            lines.append("echo \"### lab: command end rc=$rc\"; loud")
+            lines.append(scenario.command_body("sh -c %s" % shlex.quote(shlex.join(command))))
         return "\n".join(lines) + "\n"
     return body
 
@@ -72,26 +65,12 @@ def main(argv=None):
                              interactive=True)
         return rc
     util.say("booting kernel %s on %s; console log: %s" % (args.kernel, args.machine, log))
-    state = {"on": False}
-
-    def echo(line):
-        if line.startswith("### lab: command end"):
-            state["on"] = False
-        if state["on"]:
-            sys.stdout.write(line.replace("\r", ""))
-            sys.stdout.flush()
-        if line.startswith("### lab: command begin"):
-            state["on"] = True
-    text, timed_out, _ = qemu.boot(sc["machine"], sc["image"], sc["dtb"], sc["initrd"], log,
-                                   timeout=args.timeout, echo=echo)
-    m = re.search(r"^### lab: command end rc=(\d+)", text, re.M)
-    v = judge.judge(text, timed_out)
+    rc, _, v = scenario.run_command(sc, log, timeout=args.timeout)
     for kind, line in v.reports[:5]:
         util.say("kernel %s report: %s" % (kind, line))
-    if not m:
+    if rc is None:
         util.say("the command did not finish (%s); console log: %s" % (v.reason(), log))
         return 125
-    rc = int(m.group(1))
     if v.reports and rc == 0:
         util.say("the command passed but the kernel reported problems; console log: %s" % log)
         return 3

@@ -6,7 +6,9 @@ Shared by the matrix (lab/check.py) and the lab command for people
 
 import glob
 import os
+import re
 import subprocess
+import sys
 
 from . import build, dtb, fetch, initramfs, kernel, machine, util
 
@@ -126,13 +128,19 @@ lab_lifetime() {
 """
 
 
-def test_body(t, res):
-    """The init script's body that loads the driver and runs every suite."""
-    lines = [LIFETIME]
+def load_lines(t):
+    """Init lines that load the importers (distribution kernel) and the driver."""
+    lines = []
     if t.modules_root:
         lines.append("modprobe vgem; modprobe vivid")
     if not t.builtin:
         lines.append("insmod /lab/rmem_heap.ko || echo '### lab: insmod rmem_heap failed'")
+    return lines
+
+
+def test_body(t, res):
+    """The init script's body that loads the driver and runs every suite."""
+    lines = [LIFETIME] + load_lines(t)
     lines.append("lab_suite rmem_heap_test ./rmem_heap_test")
     lines.append("lab_suite dmabuf-heap ./dmabuf-heap")
     results = "/sys/kernel/debug/kunit/rmem_heap_alloc/results"
@@ -166,3 +174,35 @@ def prepare(kname, mname, body, outdir, overlay=None, extra_files=(), debug=True
                           modules=("vgem", "vivid") if t.modules_root else (), env=env)
     return {"machine": mach, "target": t, "res": res, "image": image, "dtb": tree,
             "initrd": ird}
+
+
+def command_body(script):
+    """Init body lines that run script with kernel messages held off the
+    console, between the markers run_command() looks for."""
+    return ("quiet; echo '### lab: command begin'\n" + script.rstrip("\n")
+            + "\necho \"### lab: command end rc=$?\"; loud\n")
+
+
+def run_command(sc, log, timeout=None, stream=None):
+    """Boot a prepared guest whose body came from command_body().
+
+    What the command prints goes to stream (default stdout) as it arrives.
+    Returns (exit status, or None if the command did not finish; console
+    text; the judge's verdict).
+    """
+    from . import judge, qemu
+    out = stream or sys.stdout
+    state = {"on": False}
+
+    def echo(line):
+        if line.startswith("### lab: command end"):
+            state["on"] = False
+        if state["on"]:
+            out.write(line.replace("\r", ""))
+            out.flush()
+        if line.startswith("### lab: command begin"):
+            state["on"] = True
+    text, timed_out, _ = qemu.boot(sc["machine"], sc["image"], sc["dtb"], sc["initrd"], log,
+                                   timeout=timeout, echo=echo)
+    m = re.search(r"^### lab: command end rc=(\d+)", text, re.M)
+    return (int(m.group(1)) if m else None), text, judge.judge(text, timed_out)

@@ -13,9 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xf86drm.h>
-
 #include "rmem_heap_common.h"
+#include "rmem_heap_vgem.h"
 
 static void usage_line(const char *heap, const char *when)
 {
@@ -27,31 +26,6 @@ static void usage_line(const char *heap, const char *when)
 	printf("   %-7s used %llu bytes in %llu buffers, largest free extent %llu bytes\n",
 	       when, (unsigned long long)used, (unsigned long long)bufs,
 	       (unsigned long long)largest);
-}
-
-static int vgem_fd(void)
-{
-	char path[32];
-	int i;
-
-	for (i = 0; i < 16; i++) {
-		drmVersionPtr v;
-		int fd;
-
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		v = drmGetVersion(fd);
-		if (v && !strcmp(v->name, "vgem")) {
-			drmFreeVersion(v);
-			return fd;
-		}
-		if (v)
-			drmFreeVersion(v);
-		close(fd);
-	}
-	return -1;
 }
 
 int main(int argc, char **argv)
@@ -103,7 +77,7 @@ int main(int argc, char **argv)
 	printf("   all %llu bytes read back as written\n", (unsigned long long)len);
 
 	printf("5. import the fd into vgem with drmPrimeFDToHandle (zero-copy, no CPU copy)\n");
-	drm = vgem_fd();
+	drm = rh_open_vgem();
 	if (drm < 0) {
 		fprintf(stderr, "   no vgem device\n");
 		return 1;

@@ -21,6 +21,7 @@
 #include <xf86drm.h>
 
 #include "rmem_heap_common.h"
+#include "rmem_heap_vgem.h"
 #include "kselftest_harness.h"
 
 #ifndef SYSLOG_ACTION_READ_ALL
@@ -897,30 +898,6 @@ TEST_F(heap, efault_no_leak)
 }
 
 /* vgem card through libdrm, or -1 */
-static int open_vgem(void)
-{
-	char path[32];
-	int i, fd;
-
-	for (i = 0; i < 64; i++) {
-		drmVersionPtr v;
-
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		v = drmGetVersion(fd);
-		if (v && v->name && !strcmp(v->name, "vgem")) {
-			drmFreeVersion(v);
-			return fd;
-		}
-		if (v)
-			drmFreeVersion(v);
-		close(fd);
-	}
-	return -1;
-}
-
 static int gem_close(int vfd, uint32_t handle)
 {
 	struct drm_gem_close c = { .handle = handle };
@@ -931,7 +908,7 @@ static int gem_close(int vfd, uint32_t handle)
 TEST_F(heap, vgem_import)
 {
 	const struct rh_heap *h;
-	int done = 0, vfd = open_vgem();
+	int done = 0, vfd = rh_open_vgem();
 
 	if (vfd < 0)
 		SKIP(return, "no vgem card under /dev/dri (CONFIG_DRM_VGEM)");
@@ -1416,7 +1393,7 @@ TEST_F(lab, unload_with_live_buffers)
 	}
 
 	/* only an importer holds the buffer */
-	vfd = open_vgem();
+	vfd = rh_open_vgem();
 	if (vfd >= 0) {
 		uint32_t handle;
 
