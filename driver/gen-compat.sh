@@ -85,10 +85,6 @@ echo '/* dma_buf_fd_install() */'
 define RMEM_HEAP_HAVE_DMA_BUF_FD_INSTALL \
 	"$(has "$inc/dma-buf.h" 'void[[:space:]]+dma_buf_fd_install\(')"
 
-echo '/* struct dma_buf_ops.cache_sgt_mapping (gone in 6.15) */'
-define RMEM_HEAP_HAVE_CACHE_SGT_MAPPING \
-	"$(has "$inc/dma-buf.h" 'bool[[:space:]]+cache_sgt_mapping;')"
-
 echo '/* kzalloc_obj() (7.x) */'
 define RMEM_HEAP_HAVE_KZALLOC_OBJ \
 	"$(has "$inc/slab.h" 'define[[:space:]]+kzalloc_obj\(')"

@@ -10,6 +10,7 @@
 #include <linux/atomic.h>
 #include <linux/cdev.h>
 #include <linux/device.h>
+#include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
@@ -55,7 +56,7 @@ struct rmem_heap_device;
  * struct rmem_heap_pool - one reserved-memory region
  * @rdev:        the device the region belongs to
  * @dev:         device used for the DMA API (the platform device)
- * @region_name: name of the reserved-memory node (full name)
+ * @region_name: name of the reserved-memory node, without unit address
  * @base:        physical base of the region
  * @size:        size of the region in bytes
  * @type:        no-map or reusable
@@ -92,9 +93,10 @@ struct rmem_heap_pool {
  * @pool:      the pool the heap allocates from (twins share one)
  * @policy:    CPU cache policy of the heap's buffers
  * @list:      entry in the global list of heaps (name uniqueness)
- * @sysdev:    device in class rmem_heap (sysfs; char device node too)
- * @cdev:      char device (char-device mode only)
- * @cdev_live: @cdev has been added
+ * @dev:       device in class rmem_heap (sysfs; char device node too); it
+ *             holds a reference on &rmem_heap_device.ref, dropped by its
+ *             release callback
+ * @cdev:      char device (char-device mode only); an open file holds @dev
  * @dma_heap:  the registered dma-heap (dma_heap_add mode only)
  * @debugfs:   debugfs file of the heap
  */
@@ -104,22 +106,25 @@ struct rmem_heap {
 	enum rmem_heap_policy policy;
 	struct list_head list;
 
-	struct device *sysdev;
+	struct device dev;
 	struct cdev cdev;
-	bool cdev_live;
 	struct dma_heap *dma_heap;
 	struct dentry *debugfs;
 };
 
 /**
  * struct rmem_heap_device - driver data of one "linux,rmem-heap" node
- * @dev:      the platform device
+ * @ref:      held by the bound platform device and by each heap's &dev
+ *            (so by open heap files and live buffers, through it); the
+ *            last put frees the pools and releases the regions
+ * @dev:      the platform device (a reference is held)
  * @pools:    one pool per memory-region entry
  * @nr_pools: number of entries in @pools
  * @heaps:    the heaps (one or two per pool)
  * @nr_heaps: number of entries in @heaps
  */
 struct rmem_heap_device {
+	struct kref ref;
 	struct device *dev;
 	struct rmem_heap_pool *pools;
 	unsigned int nr_pools;
@@ -129,7 +134,7 @@ struct rmem_heap_device {
 
 /**
  * struct rmem_heap_buffer - one allocation, the private data of a dma-buf
- * @heap:        heap the buffer was allocated from
+ * @heap:        heap the buffer was allocated from (its &dev is held)
  * @pool:        pool the memory comes from
  * @dmabuf:      the dma-buf exporting the buffer
  * @pool_node:   entry in &rmem_heap_pool.buffers (under the pool lock)
@@ -211,7 +216,7 @@ void rmem_heap_cache_inval(void *vaddr, phys_addr_t phys, size_t size);
 /* rmem_heap_cdev.c */
 int rmem_heap_cdev_init(void);
 void rmem_heap_cdev_exit(void);
-int rmem_heap_cdev_add(struct rmem_heap *heap, dev_t *devt);
+int rmem_heap_cdev_add(struct rmem_heap *heap);
 void rmem_heap_cdev_del(struct rmem_heap *heap);
 
 /* rmem_heap_dmaheap.c */
@@ -220,8 +225,9 @@ int rmem_heap_dmaheap_register(struct rmem_heap *heap);
 /* rmem_heap_sysfs.c */
 int rmem_heap_sysfs_init(void);
 void rmem_heap_sysfs_exit(void);
-int rmem_heap_sysfs_add(struct rmem_heap *heap, struct device *parent,
-			dev_t devt);
+int rmem_heap_sysfs_init_dev(struct rmem_heap *heap, struct device *parent,
+			     void (*release)(struct device *dev));
+int rmem_heap_sysfs_add(struct rmem_heap *heap);
 void rmem_heap_sysfs_del(struct rmem_heap *heap);
 
 /* rmem_heap_debugfs.c */

@@ -611,7 +611,7 @@ static int rmem_heap_reusable_get(struct rmem_heap_buffer *buffer)
 	}
 
 	phys = page_to_phys(page);
-	if (phys < pool->base || phys - pool->base > pool->size ||
+	if (phys < pool->base || phys - pool->base >= pool->size ||
 	    buffer->size > pool->size - (phys - pool->base)) {
 		dma_free_pages(dev, buffer->size, page, dma, DMA_BIDIRECTIONAL);
 		goto fail;
@@ -663,6 +663,7 @@ static void rmem_heap_release(struct dma_buf *dmabuf)
 {
 	struct rmem_heap_buffer *buffer = dmabuf->priv;
 	struct rmem_heap_pool *pool = buffer->pool;
+	struct rmem_heap *heap = buffer->heap;
 
 	mutex_lock(&pool->lock);
 	list_del(&buffer->pool_node);
@@ -674,6 +675,8 @@ static void rmem_heap_release(struct dma_buf *dmabuf)
 	rmem_heap_buffer_put_memory(buffer);
 	mutex_destroy(&buffer->lock);
 	kfree(buffer);
+	/* may be the last reference: frees the pool of a removed device */
+	put_device(&heap->dev);
 }
 
 static const struct dma_buf_ops rmem_heap_buf_ops = {
@@ -723,6 +726,8 @@ struct dma_buf *rmem_heap_buffer_alloc(struct rmem_heap *heap, u64 len,
 	if (!buffer)
 		return ERR_PTR(-ENOMEM);
 
+	/* the heap's device holds the heap, its pool and the region */
+	get_device(&heap->dev);
 	buffer->heap = heap;
 	buffer->pool = pool;
 	buffer->size = PAGE_ALIGN(len);
@@ -764,6 +769,7 @@ put_memory:
 free_buffer:
 	mutex_destroy(&buffer->lock);
 	kfree(buffer);
+	put_device(&heap->dev);
 	return ERR_PTR(ret);
 }
 

@@ -27,6 +27,10 @@
 static dev_t rmem_heap_devt_base;
 static DEFINE_IDA(rmem_heap_minors);
 
+/*
+ * The open file holds the cdev, which holds the heap's device (its parent,
+ * see cdev_device_add()), which holds the heap and its pool.
+ */
 static int rmem_heap_cdev_open(struct inode *inode, struct file *file)
 {
 	file->private_data = container_of(inode->i_cdev, struct rmem_heap,
@@ -162,13 +166,12 @@ void rmem_heap_cdev_exit(void)
 }
 
 /**
- * rmem_heap_cdev_add() - add the char device of a heap
- * @heap: the heap
- * @devt: set to the device number, for the heap's class device
+ * rmem_heap_cdev_add() - add the char device and class device of a heap
+ * @heap: the heap, its device set up by rmem_heap_sysfs_init_dev()
  *
  * Return: 0 or a negative errno.
  */
-int rmem_heap_cdev_add(struct rmem_heap *heap, dev_t *devt)
+int rmem_heap_cdev_add(struct rmem_heap *heap)
 {
 	int minor, ret;
 
@@ -179,31 +182,22 @@ int rmem_heap_cdev_add(struct rmem_heap *heap, dev_t *devt)
 
 	cdev_init(&heap->cdev, &rmem_heap_cdev_fops);
 	heap->cdev.owner = THIS_MODULE;
-	*devt = MKDEV(MAJOR(rmem_heap_devt_base), minor);
-	ret = cdev_add(&heap->cdev, *devt, 1);
+	heap->dev.devt = MKDEV(MAJOR(rmem_heap_devt_base), minor);
+	ret = cdev_device_add(&heap->cdev, &heap->dev);
 	if (ret)
-		goto free_minor;
-
-	heap->cdev_live = true;
-	return 0;
-
-free_minor:
-	ida_free(&rmem_heap_minors, minor);
+		ida_free(&rmem_heap_minors, minor);
 	return ret;
 }
 
 /**
- * rmem_heap_cdev_del() - remove the char device of a heap
- * @heap: the heap
+ * rmem_heap_cdev_del() - remove the char device and class device of a heap
+ * @heap: the heap; its device still needs put_device()
  *
- * Open files keep working until closed: they pin the module.
+ * Open files keep working until closed: they hold the heap's device (and
+ * pin the module).
  */
 void rmem_heap_cdev_del(struct rmem_heap *heap)
 {
-	if (!heap->cdev_live)
-		return;
-
-	cdev_del(&heap->cdev);
-	ida_free(&rmem_heap_minors, MINOR(heap->cdev.dev));
-	heap->cdev_live = false;
+	cdev_device_del(&heap->cdev, &heap->dev);
+	ida_free(&rmem_heap_minors, MINOR(heap->dev.devt));
 }

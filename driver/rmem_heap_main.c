@@ -11,7 +11,6 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/ctype.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/mm.h>
@@ -43,7 +42,8 @@ static bool rmem_heap_pinned;
 /**
  * struct rmem_heap_node - a bound "linux,rmem-heap" device
  * @rdev: the device's heaps and pools
- * @list: entry in rmem_heap_devices
+ * @list: entry in rmem_heap_devices, until the last reference is gone
+ *        (the names and regions stay taken while buffers use them)
  */
 struct rmem_heap_node {
 	struct rmem_heap_device rdev;
@@ -68,7 +68,8 @@ static __printf(3, 4) int rmem_heap_bad(struct device *dev, int err,
 
 /* names of heaps the kernel itself may create in /dev/dma_heap */
 static const char * const rmem_heap_kernel_names[] = {
-	"system", "system-uncached", "reserved", "default_cma_region",
+	"system", "system-uncached", "system_cc_shared", "reserved",
+	"default_cma_region",
 };
 
 static bool rmem_heap_name_valid(const char *name)
@@ -79,8 +80,10 @@ static bool rmem_heap_name_valid(const char *name)
 
 	if (!len || len >= RMEM_HEAP_NAME_MAX)
 		return false;
+	/* not islower(): it also accepts Latin-1 letters */
 	for (p = name; *p; p++)
-		if (!islower(*p) && !isdigit(*p) && *p != '_' && *p != '-')
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= '0' && *p <= '9') &&
+		    *p != '_' && *p != '-')
 			return false;
 	if (match_string(rmem_heap_kernel_names,
 			 ARRAY_SIZE(rmem_heap_kernel_names), name) >= 0)
@@ -366,7 +369,11 @@ static int rmem_heap_parse(struct rmem_heap_device *rdev)
 				     "too many memory-region entries (%d, max %d)",
 				     nr, RMEM_HEAP_MAX_REGIONS);
 
+	/* -EINVAL: absent; -ENODATA, -EILSEQ: empty or malformed */
 	nr_names = of_property_count_strings(np, "memory-region-names");
+	if (nr_names < 0 && nr_names != -EINVAL)
+		return rmem_heap_bad(dev, -EINVAL,
+				     "bad heap name: memory-region-names is empty or malformed");
 	if (nr_names == -EINVAL && nr > 1)
 		return rmem_heap_bad(dev, -EINVAL,
 				     "memory-region-names required with %d regions",
@@ -377,6 +384,9 @@ static int rmem_heap_parse(struct rmem_heap_device *rdev)
 				     nr_names, nr);
 
 	nr_policies = of_property_count_strings(np, "linux,cache-policy");
+	if (nr_policies < 0 && nr_policies != -EINVAL)
+		return rmem_heap_bad(dev, -EINVAL,
+				     "bad linux,cache-policy: empty or malformed");
 	if (nr_policies != -EINVAL && nr_policies != nr)
 		return rmem_heap_bad(dev, -EINVAL,
 				     "bad linux,cache-policy: %d entries for %d regions",
@@ -462,16 +472,18 @@ static int rmem_heap_init_pools(struct rmem_heap_device *rdev)
 	int ret;
 
 	for (i = 0; i < rdev->nr_pools; i++) {
+		mutex_init(&rdev->pools[i].lock);
+		INIT_LIST_HEAD(&rdev->pools[i].buffers);
+	}
+
+	for (i = 0; i < rdev->nr_pools; i++) {
 		struct rmem_heap_pool *pool = &rdev->pools[i];
 
-		mutex_init(&pool->lock);
-		INIT_LIST_HEAD(&pool->buffers);
 		if (pool->type != RMEM_HEAP_NOMAP)
 			continue;
 
 		ret = rmem_heap_alloc_init(&pool->alloc, pool->size, PAGE_SIZE);
 		if (ret) {
-			rdev->nr_pools = i + 1;
 			rmem_heap_destroy_pools(rdev);
 			return rmem_heap_bad(rdev->dev, ret,
 					     "cannot set up region %s (%d)",
@@ -483,12 +495,49 @@ static int rmem_heap_init_pools(struct rmem_heap_device *rdev)
 	return 0;
 }
 
+/*
+ * Last reference to a node gone: no heap file is open and no buffer is
+ * alive.  Called without rmem_heap_lock held.
+ */
+static void rmem_heap_node_release(struct kref *ref)
+{
+	struct rmem_heap_node *node = container_of(ref, struct rmem_heap_node,
+						   rdev.ref);
+	struct rmem_heap_device *rdev = &node->rdev;
+
+	mutex_lock(&rmem_heap_lock);
+	rmem_heap_destroy_pools(rdev);
+	of_reserved_mem_device_release(rdev->dev);
+	list_del(&node->list);
+	mutex_unlock(&rmem_heap_lock);
+
+	rmem_heap_free_parse(rdev);
+	put_device(rdev->dev);
+	kfree(node);
+}
+
+static void rmem_heap_node_put(struct rmem_heap_device *rdev)
+{
+	kref_put(&rdev->ref, rmem_heap_node_release);
+}
+
+/* release callback of a heap's device: drop its reference on the node */
+static void rmem_heap_dev_release(struct device *dev)
+{
+	struct rmem_heap *heap = container_of(dev, struct rmem_heap, dev);
+
+	rmem_heap_node_put(heap->pool->rdev);
+}
+
+/* Remove a heap added by rmem_heap_add_heap(); its users keep it alive. */
 static void rmem_heap_del_heap(struct rmem_heap *heap)
 {
 	rmem_heap_debugfs_del(heap);
-	if (heap->sysdev)
+	if (RMEM_HEAP_DMA_HEAP_MODE)
 		rmem_heap_sysfs_del(heap);
-	rmem_heap_cdev_del(heap);
+	else
+		rmem_heap_cdev_del(heap);
+	put_device(&heap->dev);
 }
 
 /* Tear down heaps [from, to) in reverse order. */
@@ -501,24 +550,26 @@ static void rmem_heap_del_heaps(struct rmem_heap_device *rdev,
 
 static int rmem_heap_add_heap(struct rmem_heap *heap, struct device *parent)
 {
-	dev_t devt = 0;
 	int ret;
 
-	if (!RMEM_HEAP_DMA_HEAP_MODE) {
-		ret = rmem_heap_cdev_add(heap, &devt);
-		if (ret)
-			return ret;
-	}
-
-	ret = rmem_heap_sysfs_add(heap, parent, devt);
+	/* the heap's device holds the node until its release callback */
+	kref_get(&heap->pool->rdev->ref);
+	ret = rmem_heap_sysfs_init_dev(heap, parent, rmem_heap_dev_release);
 	if (ret)
-		goto del_cdev;
+		goto put_dev;
+
+	if (RMEM_HEAP_DMA_HEAP_MODE)
+		ret = rmem_heap_sysfs_add(heap);
+	else
+		ret = rmem_heap_cdev_add(heap);
+	if (ret)
+		goto put_dev;
 
 	rmem_heap_debugfs_add(heap);
 	return 0;
 
-del_cdev:
-	rmem_heap_cdev_del(heap);
+put_dev:
+	put_device(&heap->dev);
 	return ret;
 }
 
@@ -549,6 +600,7 @@ static int rmem_heap_add_heaps(struct rmem_heap_device *rdev)
  */
 static int rmem_heap_register_heaps(struct rmem_heap_device *rdev)
 {
+	const char *why;
 	unsigned int i;
 	int ret = 0;
 
@@ -564,14 +616,19 @@ static int rmem_heap_register_heaps(struct rmem_heap_device *rdev)
 	if (!ret)
 		return 0;
 
+	/*
+	 * Our names are valid, so -EINVAL from dma_heap_add() means the name
+	 * is in use, e.g. by the CMA heap 6.19+ makes of a reusable region.
+	 */
+	why = ret == -EINVAL ? ": name already taken by another dma-heap" : "";
 	if (!i)
 		return rmem_heap_bad(rdev->dev, ret,
-				     "cannot register heap \"%s\" (%d)",
-				     rdev->heaps[i].name, ret);
+				     "cannot register heap \"%s\" (%d)%s",
+				     rdev->heaps[i].name, ret, why);
 
 	rmem_heap_bad(rdev->dev, ret,
-		      "cannot register heap \"%s\" (%d), keeping the %u heaps before it",
-		      rdev->heaps[i].name, ret, i);
+		      "cannot register heap \"%s\" (%d)%s, keeping the %u heaps before it",
+		      rdev->heaps[i].name, ret, why, i);
 	rmem_heap_del_heaps(rdev, i, rdev->nr_heaps);
 	rdev->nr_heaps = i;
 	return 0;
@@ -604,8 +661,10 @@ static int rmem_heap_probe(struct platform_device *pdev)
 	node = kzalloc_obj(*node, GFP_KERNEL);
 	if (!node)
 		return -ENOMEM;
+	INIT_LIST_HEAD(&node->list);
 	rdev = &node->rdev;
-	rdev->dev = dev;
+	kref_init(&rdev->ref);
+	rdev->dev = get_device(dev);
 
 	mutex_lock(&rmem_heap_lock);
 
@@ -628,14 +687,20 @@ static int rmem_heap_probe(struct platform_device *pdev)
 	if (ret)
 		goto release_regions;
 
+	/*
+	 * From here on the heaps' devices (and so files opened on them) hold
+	 * the node: on failure drop the probe's reference, not the node.
+	 */
 	ret = rmem_heap_add_heaps(rdev);
-	if (ret)
-		goto destroy_pools;
-
-	if (RMEM_HEAP_DMA_HEAP_MODE) {
+	if (!ret && RMEM_HEAP_DMA_HEAP_MODE) {
 		ret = rmem_heap_register_heaps(rdev);
 		if (ret)
-			goto del_heaps;
+			rmem_heap_del_heaps(rdev, 0, rdev->nr_heaps);
+	}
+	if (ret) {
+		mutex_unlock(&rmem_heap_lock);
+		rmem_heap_node_put(rdev);
+		return ret;
 	}
 
 	list_add_tail(&node->list, &rmem_heap_devices);
@@ -645,62 +710,48 @@ static int rmem_heap_probe(struct platform_device *pdev)
 	rmem_heap_announce(rdev);
 	return 0;
 
-del_heaps:
-	rmem_heap_del_heaps(rdev, 0, rdev->nr_heaps);
-destroy_pools:
-	rmem_heap_destroy_pools(rdev);
 release_regions:
 	of_reserved_mem_device_release(dev);
 free_parse:
 	rmem_heap_free_parse(rdev);
 free_node:
 	mutex_unlock(&rmem_heap_lock);
+	put_device(dev);
 	kfree(node);
 	return ret;
 }
 
-static bool rmem_heap_busy(struct rmem_heap_device *rdev)
+static bool rmem_heap_registered(struct rmem_heap_device *rdev)
 {
 	unsigned int i;
-	bool busy = false;
 
 	for (i = 0; i < rdev->nr_heaps; i++)
 		if (rdev->heaps[i].dma_heap)
 			return true;
-
-	for (i = 0; i < rdev->nr_pools && !busy; i++) {
-		mutex_lock(&rdev->pools[i].lock);
-		busy = rdev->pools[i].nr_buffers;
-		mutex_unlock(&rdev->pools[i].lock);
-	}
-	return busy;
+	return false;
 }
 
+/*
+ * Unbind is suppressed and rmmod gets here only when nothing is in use
+ * (every buffer and open heap file pins the module), but a device going
+ * away (e.g. a removed DT overlay) may leave heap files open and buffers
+ * alive.  They hold the node: the pools and regions are released after
+ * the last of them.
+ */
 static void rmem_heap_remove(struct platform_device *pdev)
 {
 	struct rmem_heap_node *node = platform_get_drvdata(pdev);
 	struct rmem_heap_device *rdev = &node->rdev;
 
-	mutex_lock(&rmem_heap_lock);
-	/*
-	 * Cannot happen through unbind (suppressed) or rmmod (every buffer
-	 * and open heap file pins the module); only a device going away
-	 * under live buffers gets here.  Leak rather than free memory in use.
-	 */
-	if (rmem_heap_busy(rdev)) {
-		mutex_unlock(&rmem_heap_lock);
-		dev_err(&pdev->dev, "%pOF: heaps still in use, leaking them\n",
+	/* a registered dma-heap is forever (no dma_heap_remove()) */
+	if (rmem_heap_registered(rdev)) {
+		dev_err(&pdev->dev, "%pOF: heaps registered, leaking them\n",
 			pdev->dev.of_node);
 		return;
 	}
-	list_del(&node->list);
-	mutex_unlock(&rmem_heap_lock);
 
 	rmem_heap_del_heaps(rdev, 0, rdev->nr_heaps);
-	rmem_heap_destroy_pools(rdev);
-	of_reserved_mem_device_release(&pdev->dev);
-	rmem_heap_free_parse(rdev);
-	kfree(node);
+	rmem_heap_node_put(rdev);
 }
 
 static const struct of_device_id rmem_heap_of_match[] = {

@@ -156,33 +156,46 @@ void rmem_heap_sysfs_exit(void)
 }
 
 /**
- * rmem_heap_sysfs_add() - create the class device of a heap
- * @heap:   the heap (its name becomes the device name)
- * @parent: the platform device
- * @devt:   char device number, or 0 when the heap has no node of ours
+ * rmem_heap_sysfs_init_dev() - initialise the class device of a heap
+ * @heap:    the heap (its name becomes the device name)
+ * @parent:  the platform device
+ * @release: release callback of the device
+ *
+ * The device is embedded in @heap.  Once this has been called, drop it
+ * with put_device() (even on failure), which ends in @release.
  *
  * Return: 0 or a negative errno.
  */
-int rmem_heap_sysfs_add(struct rmem_heap *heap, struct device *parent,
-			dev_t devt)
+int rmem_heap_sysfs_init_dev(struct rmem_heap *heap, struct device *parent,
+			     void (*release)(struct device *dev))
 {
-	struct device *dev;
+	struct device *dev = &heap->dev;
 
-	dev = device_create(rmem_heap_class, parent, devt, heap, "%s",
-			    heap->name);
-	if (IS_ERR(dev))
-		return PTR_ERR(dev);
-
-	heap->sysdev = dev;
-	return 0;
+	device_initialize(dev);
+	dev->class = rmem_heap_class;
+	dev->parent = parent;
+	dev->release = release;
+	dev_set_drvdata(dev, heap);
+	return dev_set_name(dev, "%s", heap->name);
 }
 
 /**
- * rmem_heap_sysfs_del() - remove the class device of a heap
- * @heap: the heap
+ * rmem_heap_sysfs_add() - add the class device of a heap without a node
+ * @heap: the heap, its device set up by rmem_heap_sysfs_init_dev()
+ *
+ * Return: 0 or a negative errno.
+ */
+int rmem_heap_sysfs_add(struct rmem_heap *heap)
+{
+	return device_add(&heap->dev);
+}
+
+/**
+ * rmem_heap_sysfs_del() - remove the class device added by
+ * rmem_heap_sysfs_add()
+ * @heap: the heap; its device still needs put_device()
  */
 void rmem_heap_sysfs_del(struct rmem_heap *heap)
 {
-	device_unregister(heap->sysdev);
-	heap->sysdev = NULL;
+	device_del(&heap->dev);
 }

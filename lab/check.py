@@ -111,7 +111,7 @@ def boot_job(kname, mname, logdir):
 # The judge must fail a guest that WARNs and one that hangs.
 JUDGE_CASES = [
     ("judge-warn", "insmod /lab/judge_warn.ko\n", None, "WARN"),
-    ("judge-hang", "echo '### lab: hanging on purpose'; while :; do sleep 1; done\n", 60,
+    ("judge-hang", "echo '### lab: hanging on purpose'; while :; do sleep 1; done\n", 45,
      "timeout"),
 ]
 
@@ -186,13 +186,18 @@ def main(argv=None):
     from . import fetch
     host_checks(rows, fetch.kernel_source([k for k in scenario.KERNELS if k[0].isdigit()][-1]))
     jobs = []
-    for k, m in combos:
+    # The slowest boots (KASAN arm64 kernels) first, so that the two lanes
+    # end together.
+    slow_first = sorted(combos, key=lambda c: (c[1].arch != "arm64", c[0] == "debian"))
+    for k, m in slow_first:
         if (k, m.arch) not in failed_targets:
             jobs.append(boot_job(k, m.name, logdir))
-    # The judge's own expected-failure checks, on the first lab kernel booted.
+    # The judge's own expected-failure checks, on a lab kernel of the run
+    # (the newest on virt where there is one: it boots fastest).
     lab_combos = [(k, m) for k, m in combos if k[0].isdigit() and (k, m.arch) not in failed_targets]
     if lab_combos:
-        k, m = lab_combos[0]
+        k, m = sorted(lab_combos, key=lambda c: (c[1].name != "virt",
+                                                 -scenario.KERNELS.index(c[0])))[0]
         jobs += judge_jobs(k, m.name, logdir)
     njobs = int(os.environ.get("LAB_JOBS", "2"))
     util.say("booting %d guests, %d at a time" % (len(jobs), njobs))
