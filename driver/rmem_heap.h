@@ -63,6 +63,10 @@ struct rmem_heap_device;
  * @lock:        protects @alloc, @buffers and the statistics below
  * @alloc:       range allocator (no-map only)
  * @alloc_ready: @alloc has been initialised
+ * @zero_map:    write-combined kernel mapping of the whole region, used
+ *               only to zero new buffers (no-map regions of non-coherent
+ *               devices on 64-bit kernels; NULL elsewhere, or when the
+ *               mapping could not be made)
  * @buffers:     live buffers (&rmem_heap_buffer.pool_node)
  * @used:        bytes allocated now
  * @peak_used:   high-water mark of @used
@@ -80,6 +84,7 @@ struct rmem_heap_pool {
 	struct mutex lock; /* see @lock above */
 	struct rmem_heap_alloc alloc;
 	bool alloc_ready;
+	void *zero_map;
 	struct list_head buffers;
 	u64 used;
 	u64 peak_used;
@@ -138,13 +143,17 @@ struct rmem_heap_device {
  * @pool:        pool the memory comes from
  * @dmabuf:      the dma-buf exporting the buffer
  * @pool_node:   entry in &rmem_heap_pool.buffers (under the pool lock)
- * @lock:        protects @attachments and @vmap_cnt/@vmap_addr
+ * @lock:        protects @attachments, @vmap_cnt/@vmap_addr and the
+ *               creation of @vaddr
  * @attachments: attachments (&struct rmem_heap_attachment)
  * @phys:        physical address of the buffer
  * @offset:      offset of the buffer within the region
  * @size:        size in bytes (page aligned)
- * @vaddr:       the driver's own kernel mapping (memremap or linear map);
- *               NULL for uncached no-map buffers once zeroed
+ * @vaddr:       the driver's own cacheable kernel mapping: the linear map
+ *               (reusable), a write-back memremap() made at allocation
+ *               (coherent no-map) or on first CPU access, vmap or mmap
+ *               (cached no-map, under @lock; NULL before); always NULL for
+ *               uncached no-map buffers
  * @pages:       first page (reusable only)
  * @dma:         DMA address of the pages for the pool device (reusable)
  * @vmap_cnt:    vmap reference count

@@ -3,10 +3,11 @@
  * rmem-heap: buffer allocation and the dma_buf_ops of both region types.
  *
  * no-map regions: the range allocator hands out page-granular extents; the
- * CPU reaches a buffer only through the driver's memremap() of it (WB for
- * cached, WC for uncached) and user mmap() of its PFNs; importers get a
- * one-entry sg table whose DMA address comes from dma_map_resource().  No
- * struct page is ever touched.
+ * CPU reaches a buffer only through the driver's memremap()s (write-combined
+ * to zero it and to vmap uncached buffers, write-back for cache maintenance
+ * and vmap of cached and coherent ones) and user mmap() of its PFNs;
+ * importers get a one-entry sg table whose DMA address comes from
+ * dma_map_resource().  No struct page is ever touched.
  *
  * reusable regions: pages come from the device's own CMA area through
  * dma_alloc_pages(); importers get a one-entry page-backed sg table mapped
@@ -364,20 +365,53 @@ static void rmem_heap_reusable_sync(struct rmem_heap_buffer *buffer,
 	mutex_unlock(&buffer->lock);
 }
 
+/*
+ * The write-back kernel mapping of a cached no-map buffer, made the first
+ * time the buffer needs one: CPU access (cache maintenance works by virtual
+ * address), vmap, or a cacheable user mmap().  Until then no cacheable
+ * mapping of the buffer exists and the caches hold none of its lines, so
+ * rmem_heap_nomap_put() invalidates only buffers that have this mapping.
+ * Coherent buffers get theirs at allocation; it is returned as is.
+ */
+static void *rmem_heap_nomap_wb_locked(struct rmem_heap_buffer *buffer)
+{
+	lockdep_assert_held(&buffer->lock);
+
+	if (!buffer->vaddr)
+		buffer->vaddr = memremap(buffer->phys, buffer->size,
+					 MEMREMAP_WB);
+	return buffer->vaddr;
+}
+
+static void *rmem_heap_nomap_wb(struct rmem_heap_buffer *buffer)
+{
+	void *vaddr;
+
+	mutex_lock(&buffer->lock);
+	vaddr = rmem_heap_nomap_wb_locked(buffer);
+	mutex_unlock(&buffer->lock);
+	return vaddr;
+}
+
 static int rmem_heap_begin_cpu_access(struct dma_buf *dmabuf,
 				      enum dma_data_direction dir)
 {
 	struct rmem_heap_buffer *buffer = dmabuf->priv;
+	void *vaddr;
 
 	/* the CPU only writes: nothing to invalidate (as dma-direct) */
 	if (rmem_heap_buffer_uncached(buffer) || dir == DMA_TO_DEVICE)
 		return 0;
 
 	/* reusable: the DMA API knows who is coherent (no-op for them) */
-	if (buffer->pages)
+	if (buffer->pages) {
 		rmem_heap_reusable_sync(buffer, dir, true);
-	else if (rmem_heap_buffer_maintained(buffer))
-		rmem_heap_cache_inval(buffer->vaddr, buffer->phys, buffer->size);
+	} else if (rmem_heap_buffer_maintained(buffer)) {
+		vaddr = rmem_heap_nomap_wb(buffer);
+		if (!vaddr)
+			return -ENOMEM;
+		rmem_heap_cache_inval(vaddr, buffer->phys, buffer->size);
+	}
 
 	if (rmem_heap_buffer_maintained(buffer))
 		atomic_long_inc(&buffer->invals);
@@ -388,15 +422,20 @@ static int rmem_heap_end_cpu_access(struct dma_buf *dmabuf,
 				    enum dma_data_direction dir)
 {
 	struct rmem_heap_buffer *buffer = dmabuf->priv;
+	void *vaddr;
 
 	/* the CPU only read: no dirty lines to write back */
 	if (rmem_heap_buffer_uncached(buffer) || dir == DMA_FROM_DEVICE)
 		return 0;
 
-	if (buffer->pages)
+	if (buffer->pages) {
 		rmem_heap_reusable_sync(buffer, dir, false);
-	else if (rmem_heap_buffer_maintained(buffer))
-		rmem_heap_cache_clean(buffer->vaddr, buffer->phys, buffer->size);
+	} else if (rmem_heap_buffer_maintained(buffer)) {
+		vaddr = rmem_heap_nomap_wb(buffer);
+		if (!vaddr)
+			return -ENOMEM;
+		rmem_heap_cache_clean(vaddr, buffer->phys, buffer->size);
+	}
 
 	if (rmem_heap_buffer_maintained(buffer))
 		atomic_long_inc(&buffer->cleans);
@@ -416,6 +455,15 @@ static int rmem_heap_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 
 	if (buffer->heap->policy == RMEM_HEAP_UNCACHED)
 		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
+
+	/*
+	 * A write-back user mapping of a cached no-map buffer can leave its
+	 * lines in the caches: make the kernel mapping through which they
+	 * are maintained, and invalidated when the buffer is freed.
+	 */
+	if (!buffer->pages && rmem_heap_buffer_maintained(buffer) &&
+	    !rmem_heap_nomap_wb(buffer))
+		return -ENOMEM;
 
 	rmem_heap_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 
@@ -460,7 +508,7 @@ static void rmem_heap_vunmap_wc(struct rmem_heap_buffer *buffer)
 static int rmem_heap_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
 	struct rmem_heap_buffer *buffer = dmabuf->priv;
-	void *vaddr = buffer->vaddr;
+	void *vaddr;
 	int ret = 0;
 
 	mutex_lock(&buffer->lock);
@@ -473,6 +521,14 @@ static int rmem_heap_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 			}
 		}
 		vaddr = buffer->vmap_addr;
+	} else if (buffer->pages) {
+		vaddr = buffer->vaddr;
+	} else {
+		vaddr = rmem_heap_nomap_wb_locked(buffer);
+		if (!vaddr) {
+			ret = -ENOMEM;
+			goto unlock;
+		}
 	}
 	buffer->vmap_cnt++;
 	iosys_map_set_vaddr(map, vaddr);
@@ -499,14 +555,19 @@ static void rmem_heap_nomap_put(struct rmem_heap_buffer *buffer)
 	struct rmem_heap_pool *pool = buffer->pool;
 
 	/*
-	 * Drop whatever the write-back mapping left in the caches, so that
-	 * no dirty line is written back over the next owner of the range
-	 * (which may be the write-combined twin heap).
+	 * A cached buffer that ever had a cacheable mapping has its
+	 * write-back kernel mapping (rmem_heap_nomap_wb_locked()).  Drop
+	 * whatever the cacheable mappings left in the caches: no dirty line
+	 * may be written back over the next owner of the range (which may be
+	 * the write-combined twin heap), and no line may hide the zeroes the
+	 * next owner stores through a write-combined mapping.
 	 */
-	if (rmem_heap_buffer_maintained(buffer))
-		rmem_heap_cache_inval(buffer->vaddr, buffer->phys, buffer->size);
-	if (buffer->vaddr)
+	if (buffer->vaddr) {
+		if (rmem_heap_buffer_maintained(buffer))
+			rmem_heap_cache_inval(buffer->vaddr, buffer->phys,
+					      buffer->size);
 		memunmap(buffer->vaddr);
+	}
 
 	mutex_lock(&pool->lock);
 	rmem_heap_alloc_put(&pool->alloc, buffer->offset, buffer->size);
@@ -515,16 +576,50 @@ static void rmem_heap_nomap_put(struct rmem_heap_buffer *buffer)
 }
 
 /*
- * Take an extent of a no-map region, map it with the heap's cache type and
- * zero it through that mapping: one memset, plus one clean for cached heaps.
- * Cached and coherent buffers keep the mapping for cache maintenance and
- * vmap; uncached ones drop it and map again on vmap.
+ * Zero a new no-map buffer: one memset and no cache maintenance.
+ *
+ * Coherent buffers are zeroed through the write-back mapping they keep.
+ * Cached and uncached ones through a write-combined mapping, the pool's
+ * (rmem_heap_pool.zero_map) or else a temporary one: write-combined stores
+ * allocate no cache line, and no cacheable alias of the range holds one
+ * (no-map memory is not in the linear map, and rmem_heap_nomap_put()
+ * invalidated the lines of any cached buffer that had a cacheable
+ * mapping), so the zeroes are in memory for the CPU and devices alike and
+ * a cached buffer needs no clean.  A cached buffer's write-back mapping is
+ * made later, when something needs it.
  */
+static int rmem_heap_nomap_zero(struct rmem_heap_buffer *buffer)
+{
+	void *vaddr;
+
+	if (buffer->heap->policy == RMEM_HEAP_COHERENT) {
+		buffer->vaddr = memremap(buffer->phys, buffer->size,
+					 MEMREMAP_WB);
+		if (!buffer->vaddr)
+			return -ENOMEM;
+		memset(buffer->vaddr, 0, buffer->size);
+		return 0;
+	}
+
+	if (buffer->pool->zero_map) {
+		memset(buffer->pool->zero_map + buffer->offset, 0,
+		       buffer->size);
+	} else {
+		vaddr = memremap(buffer->phys, buffer->size, MEMREMAP_WC);
+		if (!vaddr)
+			return -ENOMEM;
+		memset(vaddr, 0, buffer->size);
+		memunmap(vaddr);
+	}
+	/* drain the write buffers before anyone can hand it to a device */
+	wmb();
+	return 0;
+}
+
+/* Take an extent of a no-map region and zero it. */
 static int rmem_heap_nomap_get(struct rmem_heap_buffer *buffer)
 {
 	struct rmem_heap_pool *pool = buffer->pool;
-	enum rmem_heap_policy policy = buffer->heap->policy;
-	unsigned long flags;
 	u64 offset;
 	int ret;
 
@@ -542,22 +637,9 @@ static int rmem_heap_nomap_get(struct rmem_heap_buffer *buffer)
 	buffer->offset = offset;
 	buffer->phys = pool->base + offset;
 
-	flags = policy == RMEM_HEAP_UNCACHED ? MEMREMAP_WC : MEMREMAP_WB;
-	buffer->vaddr = memremap(buffer->phys, buffer->size, flags);
-	if (!buffer->vaddr) {
-		ret = -ENOMEM;
+	ret = rmem_heap_nomap_zero(buffer);
+	if (ret)
 		goto put_extent;
-	}
-
-	memset(buffer->vaddr, 0, buffer->size);
-	if (policy == RMEM_HEAP_CACHED) {
-		rmem_heap_cache_clean(buffer->vaddr, buffer->phys, buffer->size);
-		atomic_long_inc(&buffer->cleans);
-	} else if (policy == RMEM_HEAP_UNCACHED) {
-		/* write-combined stores have left nothing to maintain */
-		memunmap(buffer->vaddr);
-		buffer->vaddr = NULL;
-	}
 	return 0;
 
 put_extent:

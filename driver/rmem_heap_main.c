@@ -13,6 +13,7 @@
 
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
+#include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/of.h>
@@ -459,6 +460,9 @@ static void rmem_heap_destroy_pools(struct rmem_heap_device *rdev)
 	for (i = 0; i < rdev->nr_pools; i++) {
 		struct rmem_heap_pool *pool = &rdev->pools[i];
 
+		if (pool->zero_map)
+			memunmap(pool->zero_map);
+		pool->zero_map = NULL;
 		if (pool->alloc_ready)
 			rmem_heap_alloc_destroy(&pool->alloc);
 		pool->alloc_ready = false;
@@ -490,6 +494,20 @@ static int rmem_heap_init_pools(struct rmem_heap_device *rdev)
 					     pool->region_name, ret);
 		}
 		pool->alloc_ready = true;
+
+		/*
+		 * New buffers are zeroed through a write-combined mapping of
+		 * the whole region, made once, so that an allocation neither
+		 * maps nor unmaps anything.  Write-combined accesses never
+		 * allocate cache lines, so this alias leaves the caches as
+		 * the heaps' own mappings expect them.  Not on 32-bit kernels
+		 * (vmalloc space is scarce there) and not for coherent
+		 * devices (their buffers are zeroed through a write-back
+		 * mapping); without it each buffer is mapped to be zeroed.
+		 */
+		if (IS_ENABLED(CONFIG_64BIT) && !dev_is_dma_coherent(rdev->dev))
+			pool->zero_map = memremap(pool->base, pool->size,
+						  MEMREMAP_WC);
 	}
 
 	return 0;
