@@ -58,7 +58,8 @@ def host_checks(rows, newest_src):
 
 
 def build_row(rows, t, res):
-    row = Row(t.name, "build-" + t.arch, ", ".join(res["logs"]))
+    logs = res["logs"] or [getattr(t, "kernel", None) and t.kernel.build + ".log" or ""]
+    row = Row(t.name, "build-" + t.arch, ", ".join(logs))
     row.check(not res["errors"], "; ".join(res["errors"]))
     if not t.builtin:
         row.check("rmem_heap" in res["kos"], "rmem_heap.ko not built")
