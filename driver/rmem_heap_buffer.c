@@ -393,53 +393,49 @@ static void *rmem_heap_nomap_wb(struct rmem_heap_buffer *buffer)
 	return vaddr;
 }
 
-static int rmem_heap_begin_cpu_access(struct dma_buf *dmabuf,
-				      enum dma_data_direction dir)
+/*
+ * CPU access brackets: before it (for_cpu) drop lines a device may have made
+ * stale, after it write back what the CPU dirtied.  A CPU that only writes
+ * has nothing to invalidate and one that only read nothing to clean (as
+ * dma-direct); uncached buffers need neither.
+ */
+static int rmem_heap_cpu_access(struct rmem_heap_buffer *buffer,
+				enum dma_data_direction dir, bool for_cpu)
 {
-	struct rmem_heap_buffer *buffer = dmabuf->priv;
 	void *vaddr;
 
-	/* the CPU only writes: nothing to invalidate (as dma-direct) */
-	if (rmem_heap_buffer_uncached(buffer) || dir == DMA_TO_DEVICE)
+	if (rmem_heap_buffer_uncached(buffer) ||
+	    dir == (for_cpu ? DMA_TO_DEVICE : DMA_FROM_DEVICE))
 		return 0;
 
 	/* reusable: the DMA API knows who is coherent (no-op for them) */
 	if (buffer->pages) {
-		rmem_heap_reusable_sync(buffer, dir, true);
+		rmem_heap_reusable_sync(buffer, dir, for_cpu);
 	} else if (rmem_heap_buffer_maintained(buffer)) {
 		vaddr = rmem_heap_nomap_wb(buffer);
 		if (!vaddr)
 			return -ENOMEM;
-		rmem_heap_cache_inval(vaddr, buffer->phys, buffer->size);
+		if (for_cpu)
+			rmem_heap_cache_inval(vaddr, buffer->phys, buffer->size);
+		else
+			rmem_heap_cache_clean(vaddr, buffer->phys, buffer->size);
 	}
 
 	if (rmem_heap_buffer_maintained(buffer))
-		atomic_long_inc(&buffer->invals);
+		atomic_long_inc(for_cpu ? &buffer->invals : &buffer->cleans);
 	return 0;
+}
+
+static int rmem_heap_begin_cpu_access(struct dma_buf *dmabuf,
+				      enum dma_data_direction dir)
+{
+	return rmem_heap_cpu_access(dmabuf->priv, dir, true);
 }
 
 static int rmem_heap_end_cpu_access(struct dma_buf *dmabuf,
 				    enum dma_data_direction dir)
 {
-	struct rmem_heap_buffer *buffer = dmabuf->priv;
-	void *vaddr;
-
-	/* the CPU only read: no dirty lines to write back */
-	if (rmem_heap_buffer_uncached(buffer) || dir == DMA_FROM_DEVICE)
-		return 0;
-
-	if (buffer->pages) {
-		rmem_heap_reusable_sync(buffer, dir, false);
-	} else if (rmem_heap_buffer_maintained(buffer)) {
-		vaddr = rmem_heap_nomap_wb(buffer);
-		if (!vaddr)
-			return -ENOMEM;
-		rmem_heap_cache_clean(vaddr, buffer->phys, buffer->size);
-	}
-
-	if (rmem_heap_buffer_maintained(buffer))
-		atomic_long_inc(&buffer->cleans);
-	return 0;
+	return rmem_heap_cpu_access(dmabuf->priv, dir, false);
 }
 
 static int rmem_heap_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)

@@ -7,7 +7,6 @@ kernels can be built for without touching the work tree.
 
 import os
 import re
-import shutil
 import subprocess
 
 from . import fetch, util
@@ -53,16 +52,26 @@ def kmod(target, srcdir, outdir, what, extra=(), strict=False):
     work = os.path.join(outdir, os.path.basename(srcdir))
     _copy(srcdir, work)
     log = os.path.join(outdir, "%s.log" % os.path.basename(srcdir))
-    open(log, "w").close()
     args = ["make", "-C", target.kdir, "ARCH=" + target.arch,
             "CROSS_COMPILE=" + CROSS[target.arch], "M=" + work] + list(extra)
     if strict:
-        # Rebuild every object so that the warnings are seen on each run.
-        subprocess.run(args + ["clean"], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
         args += ["W=1", "C=2", "CHECK=" + fetch.sparse()]
-    util.run_logged(args + ["-j2", "modules"], log,
-                    "building %s for kernel %s/%s" % (what, target.name, target.arch))
+    # The same sources built the same way: the log of that build (and its
+    # warnings) still holds. Otherwise rebuild every object, so that the
+    # warnings are seen again.
+    srcs = sorted(os.path.join(srcdir, f) for f in os.listdir(srcdir)
+                  if os.path.isfile(os.path.join(srcdir, f)))
+    stamp = os.path.join(outdir, "%s.stamp" % os.path.basename(srcdir))
+    key = util.digest(" ".join(args), *srcs)
+    if not (os.path.exists(stamp) and os.path.exists(log) and open(stamp).read() == key):
+        open(log, "w").close()
+        if strict:
+            subprocess.run(args + ["clean"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        util.run_logged(args + ["-j2", "modules"], log,
+                        "building %s for kernel %s/%s" % (what, target.name, target.arch))
+        with open(stamp, "w") as f:
+            f.write(key)
     with open(log) as f:
         # Kbuild's own "C=2 specified, but sparse is not available or not
         # up to date" counts too: a check that did not run is not clean.
@@ -105,7 +114,3 @@ def place_in_tree(tree):
                    for f in os.listdir(os.path.join(util.TOP, "driver"))
                    if os.path.isfile(os.path.join(util.TOP, "driver", f)))
     return util.digest(*files)
-
-
-def clean_copy(path):
-    shutil.rmtree(path, ignore_errors=True)

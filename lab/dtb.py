@@ -1,7 +1,6 @@
 """Device trees for a boot: the machine's base DTB plus an overlay from dts/."""
 
 import os
-import subprocess
 
 from . import util
 

@@ -39,11 +39,6 @@ class Kernel:
         self.cross = ARCHES[arch]["cross"]
         self.image = os.path.join(build, ARCHES[arch]["image"])
 
-    def make_args(self):
-        """Arguments for building an external module against this kernel."""
-        return ["-C", self.src, "O=" + self.build, "ARCH=" + self.arch,
-                "CROSS_COMPILE=" + self.cross]
-
     def dtb(self, name):
         hits = glob.glob(os.path.join(self.build, "arch", self.arch, "boot", "dts",
                                       "**", name), recursive=True)
@@ -52,10 +47,11 @@ class Kernel:
         return hits[0]
 
     def config(self):
-        return _read_config(os.path.join(self.build, ".config"))
+        return read_config(os.path.join(self.build, ".config"))
 
 
-def _read_config(path):
+def read_config(path):
+    """The CONFIG_ options of a .config or fragment ("n" for unset ones)."""
     opts = {}
     with open(path) as f:
         for line in f:
@@ -84,10 +80,10 @@ def _kconfig_has(src, sym):
 
 
 def _check_config(src, build, frags, log):
-    have = _read_config(os.path.join(build, ".config"))
+    have = read_config(os.path.join(build, ".config"))
     missing = []
     for fr in frags:
-        for want, val in _read_config(fr).items():
+        for want, val in read_config(fr).items():
             got = have.get(want, "n")
             if got != val:
                 if not _kconfig_has(src, want[len("CONFIG_"):]):

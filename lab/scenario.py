@@ -26,10 +26,6 @@ def runs_on(kname, mach):
     return True
 
 
-def _read_config(path):
-    return kernel._read_config(path)  # pylint: disable=protected-access
-
-
 _targets = {}
 
 
@@ -50,7 +46,7 @@ def target(kname, arch, debug=True):
             subprocess.run(["depmod", "-b", root, d["release"]], check=True)
         cfg = glob.glob(os.path.join(root, "boot", "config-*"))[0]
         t = build.Target("debian", arch, d["kdir"], fetch.kernel_source("6.1"),
-                         kernel.uapi("6.1", arch), d["release"], _read_config(cfg))
+                         kernel.uapi("6.1", arch), d["release"], kernel.read_config(cfg))
         t.modules_root = d["modules"]
         image = d["image"]
     else:
