@@ -24,6 +24,7 @@
  *       free, so alignment wastes nothing.
  * put:  O(log n) lookup of the allocation, O(log n) search of both free
  *       neighbours, merge with either or both.
+ * split: O(log n): one allocation record becomes two (one new node).
  * largest_free and free_bytes are O(1).
  *
  * Memory: every extent (free or used) is one kmalloc'ed node.  get allocates
@@ -402,6 +403,42 @@ void rmem_heap_alloc_put(struct rmem_heap_alloc *a, u64 offset, u64 size)
 bad:
 	pr_err_ratelimited("put [%#llx + %#llx] is not an allocation, ignored\n",
 			   offset, size);
+}
+
+/**
+ * rmem_heap_alloc_split() - split a live allocation in two
+ * @a:      allocator
+ * @offset: offset of the allocation, as returned by rmem_heap_alloc_get()
+ * @size:   its size
+ * @at:     bytes of the first part, a non-zero multiple of the granule
+ *          below @size
+ *
+ * Afterwards [@offset, @offset + @at) and [@offset + @at, @offset + @size)
+ * are two allocations, each to be put on its own (so that a caller can
+ * give a large allocation back piece by piece).
+ *
+ * Context: caller serialises; may sleep (allocates one node with
+ * GFP_KERNEL).
+ * Return: 0; -EINVAL if [@offset, @offset + @size) is not an allocation or
+ * @at does not split it; -ENOMEM (nothing changed).
+ */
+int rmem_heap_alloc_split(struct rmem_heap_alloc *a, u64 offset, u64 size,
+			  u64 at)
+{
+	struct rmem_heap_alloc_extent *rec, *tail;
+
+	rec = used_find(a, offset);
+	if (!rec || rec->size != size || !at || at >= size ||
+	    at & (a->granule - 1))
+		return -EINVAL;
+	tail = ext_new();
+	if (!tail)
+		return -ENOMEM;
+	tail->start = offset + at;
+	tail->size = size - at;
+	rec->size = at;
+	used_insert(a, tail);
+	return 0;
 }
 
 /**

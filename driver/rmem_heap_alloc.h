@@ -58,6 +58,8 @@ void rmem_heap_alloc_destroy(struct rmem_heap_alloc *a);
 int rmem_heap_alloc_get(struct rmem_heap_alloc *a, u64 size, u64 align,
 			u64 *offset);
 void rmem_heap_alloc_put(struct rmem_heap_alloc *a, u64 offset, u64 size);
+int rmem_heap_alloc_split(struct rmem_heap_alloc *a, u64 offset, u64 size,
+			  u64 at);
 u64 rmem_heap_alloc_free_bytes(const struct rmem_heap_alloc *a);
 u64 rmem_heap_alloc_largest_free(const struct rmem_heap_alloc *a);
 

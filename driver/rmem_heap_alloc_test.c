@@ -395,6 +395,50 @@ static void rha_expect_state(struct kunit *test, struct rmem_heap_alloc *a,
 	KUNIT_EXPECT_EQ(test, a->nr_used, nr_used);
 }
 
+/*
+ * Splitting an allocation gives two allocations that are put on their own,
+ * in any order, and merge back; bad splits change nothing.
+ */
+static void rha_test_split(struct kunit *test)
+{
+	struct rmem_heap_alloc *a = rha_setup(test, 16 * G, G);
+	u64 x, y;
+
+	x = rha_get(test, a, 8 * G, 0);
+	y = rha_get(test, a, 4 * G, 0);
+	KUNIT_EXPECT_EQ(test, y, 8 * G);
+
+	/* not an allocation, not a split point, not the allocation's size */
+	KUNIT_EXPECT_EQ(test, rmem_heap_alloc_split(a, G, 2 * G, G), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rmem_heap_alloc_split(a, x, 8 * G, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rmem_heap_alloc_split(a, x, 8 * G, 8 * G), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rmem_heap_alloc_split(a, x, 8 * G, G / 2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rmem_heap_alloc_split(a, x, 4 * G, G), -EINVAL);
+	KUNIT_EXPECT_EQ(test, a->nr_used, 2UL);
+
+	/* 8G -> 1G + 7G -> 1G + 3G + 4G */
+	KUNIT_EXPECT_EQ(test, rmem_heap_alloc_split(a, x, 8 * G, G), 0);
+	KUNIT_EXPECT_EQ(test, rmem_heap_alloc_split(a, G, 7 * G, 3 * G), 0);
+	rha_expect_state(test, a, 4 * G, 1, 4);
+
+	/* the old whole no longer exists */
+	rmem_heap_alloc_put(a, x, 8 * G);
+	rha_expect_state(test, a, 4 * G, 1, 4);
+
+	/* the middle first (no free neighbour), then the ends */
+	rmem_heap_alloc_put(a, G, 3 * G);
+	rha_expect_state(test, a, 7 * G, 2, 3);
+	rmem_heap_alloc_put(a, 4 * G, 4 * G);
+	rha_expect_state(test, a, 11 * G, 2, 2);
+	rmem_heap_alloc_put(a, 0, G);
+	rha_expect_state(test, a, 12 * G, 2, 1);
+	/* a split part is reallocatable on its own */
+	KUNIT_EXPECT_EQ(test, rha_get(test, a, 8 * G, 0), 0ULL);
+	rmem_heap_alloc_put(a, 0, 8 * G);
+	rmem_heap_alloc_put(a, y, 4 * G);
+	rha_expect_whole(test, a);
+}
+
 static void rha_test_bad_args(struct kunit *test)
 {
 	struct rmem_heap_alloc *a = test->priv;
@@ -576,6 +620,7 @@ static struct kunit_case rha_test_cases[] = {
 	KUNIT_CASE(rha_test_merge_orders),
 	KUNIT_CASE(rha_test_largest_free_steps),
 	KUNIT_CASE(rha_test_bad_args),
+	KUNIT_CASE(rha_test_split),
 	KUNIT_CASE(rha_test_random),
 	{}
 };
