@@ -15,6 +15,8 @@
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include "compat.h"
 #include "rmem_heap_alloc.h"
@@ -63,10 +65,17 @@ struct rmem_heap_device;
  * @lock:        protects @alloc, @buffers and the statistics below
  * @alloc:       range allocator (no-map only)
  * @alloc_ready: @alloc has been initialised
- * @zero_map:    write-combined kernel mapping of the whole region, used
- *               only to zero new buffers (no-map regions of non-coherent
- *               devices on 64-bit kernels; NULL elsewhere, or when the
- *               mapping could not be made)
+ * @zero_map:    kernel mapping of the whole region used only to zero free
+ *               space, write-combined (write-back for a dma-coherent
+ *               device); no-map regions on 64-bit kernels only, NULL
+ *               elsewhere or when the mapping could not be made
+ * @dirty:       free extents waiting to be zeroed (&rmem_heap_extent.node);
+ *               @alloc holds only zeroed space (rmem_heap_zero.c)
+ * @dirty_bytes: bytes on @dirty plus the chunks being zeroed now
+ * @zeroing:     number of chunks being zeroed now
+ * @zeroed:      number of chunks zeroed so far (wakes @zero_wait)
+ * @zero_wait:   allocations waiting for chunks others are zeroing
+ * @zero_work:   background zeroing of @dirty
  * @buffers:     live buffers (&rmem_heap_buffer.pool_node)
  * @used:        bytes allocated now
  * @peak_used:   high-water mark of @used
@@ -85,11 +94,29 @@ struct rmem_heap_pool {
 	struct rmem_heap_alloc alloc;
 	bool alloc_ready;
 	void *zero_map;
+	struct list_head dirty;
+	u64 dirty_bytes;
+	unsigned int zeroing;
+	unsigned long zeroed;
+	wait_queue_head_t zero_wait;
+	struct delayed_work zero_work;
 	struct list_head buffers;
 	u64 used;
 	u64 peak_used;
 	unsigned long nr_buffers;
 	unsigned long failed;
+};
+
+/**
+ * struct rmem_heap_extent - a free extent of a no-map pool to be zeroed
+ * @node:   entry in &rmem_heap_pool.dirty
+ * @offset: offset of the extent within the region
+ * @size:   size in bytes (page aligned)
+ */
+struct rmem_heap_extent {
+	struct list_head node;
+	u64 offset;
+	u64 size;
 };
 
 /**
@@ -150,10 +177,13 @@ struct rmem_heap_device {
  * @offset:      offset of the buffer within the region
  * @size:        size in bytes (page aligned)
  * @vaddr:       the driver's own cacheable kernel mapping: the linear map
- *               (reusable), a write-back memremap() made at allocation
- *               (coherent no-map) or on first CPU access, vmap or mmap
- *               (cached no-map, under @lock; NULL before); always NULL for
- *               uncached no-map buffers
+ *               (reusable), or a write-back memremap() made on first CPU
+ *               access, vmap or mmap (cached and coherent no-map, under
+ *               @lock; NULL before); always NULL for uncached no-map
+ *               buffers
+ * @extent:      the dirty-list entry the buffer's extent becomes when the
+ *               buffer is released (no-map only; allocated with the buffer
+ *               so that release needs no memory)
  * @pages:       first page (reusable only)
  * @dma:         DMA address of the pages for the pool device (reusable)
  * @vmap_cnt:    vmap reference count
@@ -177,6 +207,7 @@ struct rmem_heap_buffer {
 	u64 offset;
 	size_t size;
 	void *vaddr;
+	struct rmem_heap_extent *extent;
 	struct page *pages;
 	dma_addr_t dma;
 
@@ -216,6 +247,16 @@ void rmem_heap_buffer_name(struct rmem_heap_buffer *buffer, char *name,
 			   size_t len);
 void rmem_heap_pool_stats(struct rmem_heap_pool *pool,
 			  struct rmem_heap_stats *stats);
+
+/* rmem_heap_zero.c */
+void rmem_heap_zero_setup(struct rmem_heap_pool *pool);
+int rmem_heap_zero_start(struct rmem_heap_pool *pool);
+void rmem_heap_zero_stop(struct rmem_heap_pool *pool);
+void rmem_heap_zero_queue_locked(struct rmem_heap_pool *pool,
+				 struct rmem_heap_extent *extent);
+int rmem_heap_zero_reclaim_locked(struct rmem_heap_pool *pool);
+void rmem_heap_zero_settle_locked(struct rmem_heap_pool *pool);
+u64 rmem_heap_zero_pending(struct rmem_heap_pool *pool);
 
 /* rmem_heap_cache.c */
 bool rmem_heap_cache_supported(void);

@@ -2,10 +2,11 @@
 /*
  * rmem-heap: buffer allocation and the dma_buf_ops of both region types.
  *
- * no-map regions: the range allocator hands out page-granular extents; the
- * CPU reaches a buffer only through the driver's memremap()s (write-combined
- * to zero it and to vmap uncached buffers, write-back for cache maintenance
- * and vmap of cached and coherent ones) and user mmap() of its PFNs;
+ * no-map regions: the range allocator hands out page-granular extents of
+ * zeroed free space (rmem_heap_zero.c); the CPU reaches a buffer only
+ * through the driver's memremap()s (write-combined to vmap uncached
+ * buffers, write-back for cache maintenance and vmap of cached and coherent
+ * ones) and user mmap() of its PFNs;
  * importers get a one-entry sg table whose DMA address comes from
  * dma_map_resource().  No struct page is ever touched.
  *
@@ -74,11 +75,18 @@ static void rmem_heap_pool_unaccount(struct rmem_heap_pool *pool, size_t size)
  * rmem_heap_pool_stats() - snapshot of a pool's counters
  * @pool:  the pool
  * @stats: filled in under the pool lock
+ *
+ * Zeroes a no-map pool's dirty free space first, so may sleep for as long
+ * as that takes.
  */
 void rmem_heap_pool_stats(struct rmem_heap_pool *pool,
 			  struct rmem_heap_stats *stats)
 {
 	mutex_lock(&pool->lock);
+	/* no-map: figures that do not depend on the zeroing's progress */
+	if (pool->type == RMEM_HEAP_NOMAP)
+		rmem_heap_zero_settle_locked(pool);
+
 	stats->size = pool->size;
 	stats->used = pool->used;
 	stats->peak_used = pool->peak_used;
@@ -371,7 +379,7 @@ static void rmem_heap_reusable_sync(struct rmem_heap_buffer *buffer,
  * address), vmap, or a cacheable user mmap().  Until then no cacheable
  * mapping of the buffer exists and the caches hold none of its lines, so
  * rmem_heap_nomap_put() invalidates only buffers that have this mapping.
- * Coherent buffers get theirs at allocation; it is returned as is.
+ * Coherent buffers make theirs the same way (vmap, CPU access needs none).
  */
 static void *rmem_heap_nomap_wb_locked(struct rmem_heap_buffer *buffer)
 {
@@ -545,86 +553,73 @@ static void rmem_heap_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	iosys_map_clear(map);
 }
 
-/* Give a no-map buffer's extent back; undoes rmem_heap_nomap_get(). */
+/*
+ * Give a no-map buffer's extent back; undoes rmem_heap_nomap_get().  The
+ * extent joins the pool's dirty list; it returns to the allocator once it
+ * has been zeroed (rmem_heap_zero.c).
+ */
 static void rmem_heap_nomap_put(struct rmem_heap_buffer *buffer)
 {
 	struct rmem_heap_pool *pool = buffer->pool;
+	struct rmem_heap_extent *extent = buffer->extent;
 
 	/*
 	 * A cached buffer that ever had a cacheable mapping has its
 	 * write-back kernel mapping (rmem_heap_nomap_wb_locked()).  Drop
 	 * whatever the cacheable mappings left in the caches: no dirty line
-	 * may be written back over the next owner of the range (which may be
-	 * the write-combined twin heap), and no line may hide the zeroes the
-	 * next owner stores through a write-combined mapping.
+	 * may be written back over the zeroes stored through the pool's
+	 * write-combined mapping, and no line may hide them from the next
+	 * owner of the range (which may be the write-combined twin heap).
 	 */
 	if (buffer->vaddr) {
 		if (rmem_heap_buffer_maintained(buffer))
 			rmem_heap_cache_inval(buffer->vaddr, buffer->phys,
 					      buffer->size);
 		memunmap(buffer->vaddr);
+		buffer->vaddr = NULL;
 	}
 
+	buffer->extent = NULL;
+	extent->offset = buffer->offset;
+	extent->size = buffer->size;
+
 	mutex_lock(&pool->lock);
-	rmem_heap_alloc_put(&pool->alloc, buffer->offset, buffer->size);
+	rmem_heap_zero_queue_locked(pool, extent);
 	rmem_heap_pool_unaccount(pool, buffer->size);
 	mutex_unlock(&pool->lock);
 }
 
 /*
- * Zero a new no-map buffer: one memset and no cache maintenance.
- *
- * Coherent buffers are zeroed through the write-back mapping they keep.
- * Cached and uncached ones through a write-combined mapping, the pool's
- * (rmem_heap_pool.zero_map) or else a temporary one: write-combined stores
- * allocate no cache line, and no cacheable alias of the range holds one
- * (no-map memory is not in the linear map, and rmem_heap_nomap_put()
- * invalidated the lines of any cached buffer that had a cacheable
- * mapping), so the zeroes are in memory for the CPU and devices alike and
- * a cached buffer needs no clean.  A cached buffer's write-back mapping is
- * made later, when something needs it.
+ * Take an extent of a no-map region.  The allocator holds only zeroed
+ * space, so the buffer is ready as it is: written through a write-combined
+ * (or, for a coherent device, write-back) mapping while no cacheable alias
+ * held a line of it (no-map memory is not in the linear map, and
+ * rmem_heap_nomap_put() invalidated the lines of any cached buffer that had
+ * a cacheable mapping), the zeroes are in memory for the CPU and devices
+ * alike and a cached buffer needs no clean.  When no zeroed extent is large
+ * enough, dirty free space is zeroed here and the allocation retried.  A
+ * cached buffer's write-back mapping is made later, when something needs it.
  */
-static int rmem_heap_nomap_zero(struct rmem_heap_buffer *buffer)
-{
-	void *vaddr;
-
-	if (buffer->heap->policy == RMEM_HEAP_COHERENT) {
-		buffer->vaddr = memremap(buffer->phys, buffer->size,
-					 MEMREMAP_WB);
-		if (!buffer->vaddr)
-			return -ENOMEM;
-		memset(buffer->vaddr, 0, buffer->size);
-		return 0;
-	}
-
-	if (buffer->pool->zero_map) {
-		memset(buffer->pool->zero_map + buffer->offset, 0,
-		       buffer->size);
-	} else {
-		vaddr = memremap(buffer->phys, buffer->size, MEMREMAP_WC);
-		if (!vaddr)
-			return -ENOMEM;
-		memset(vaddr, 0, buffer->size);
-		memunmap(vaddr);
-	}
-	/* drain the write buffers before anyone can hand it to a device */
-	wmb();
-	return 0;
-}
-
-/* Take an extent of a no-map region and zero it. */
 static int rmem_heap_nomap_get(struct rmem_heap_buffer *buffer)
 {
 	struct rmem_heap_pool *pool = buffer->pool;
 	u64 offset;
 	int ret;
 
+	buffer->extent = kzalloc_obj(*buffer->extent, GFP_KERNEL);
+	if (!buffer->extent)
+		return -ENOMEM;
+
 	mutex_lock(&pool->lock);
-	ret = rmem_heap_alloc_get(&pool->alloc, buffer->size, PAGE_SIZE,
-				  &offset);
+	do {
+		ret = rmem_heap_alloc_get(&pool->alloc, buffer->size,
+					  PAGE_SIZE, &offset);
+	} while (ret && !rmem_heap_zero_reclaim_locked(pool));
 	if (ret) {
 		pool->failed++;
 		mutex_unlock(&pool->lock);
+		kfree(buffer->extent);
+		buffer->extent = NULL;
 		return ret;
 	}
 	rmem_heap_pool_account(pool, buffer->size);
@@ -632,19 +627,7 @@ static int rmem_heap_nomap_get(struct rmem_heap_buffer *buffer)
 
 	buffer->offset = offset;
 	buffer->phys = pool->base + offset;
-
-	ret = rmem_heap_nomap_zero(buffer);
-	if (ret)
-		goto put_extent;
 	return 0;
-
-put_extent:
-	mutex_lock(&pool->lock);
-	rmem_heap_alloc_put(&pool->alloc, offset, buffer->size);
-	rmem_heap_pool_unaccount(pool, buffer->size);
-	pool->failed++;
-	mutex_unlock(&pool->lock);
-	return ret;
 }
 
 /* Give reusable pages back to CMA; undoes rmem_heap_reusable_get(). */

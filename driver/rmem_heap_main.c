@@ -460,6 +460,7 @@ static void rmem_heap_destroy_pools(struct rmem_heap_device *rdev)
 	for (i = 0; i < rdev->nr_pools; i++) {
 		struct rmem_heap_pool *pool = &rdev->pools[i];
 
+		rmem_heap_zero_stop(pool);
 		if (pool->zero_map)
 			memunmap(pool->zero_map);
 		pool->zero_map = NULL;
@@ -478,6 +479,7 @@ static int rmem_heap_init_pools(struct rmem_heap_device *rdev)
 	for (i = 0; i < rdev->nr_pools; i++) {
 		mutex_init(&rdev->pools[i].lock);
 		INIT_LIST_HEAD(&rdev->pools[i].buffers);
+		rmem_heap_zero_setup(&rdev->pools[i]);
 	}
 
 	for (i = 0; i < rdev->nr_pools; i++) {
@@ -487,30 +489,36 @@ static int rmem_heap_init_pools(struct rmem_heap_device *rdev)
 			continue;
 
 		ret = rmem_heap_alloc_init(&pool->alloc, pool->size, PAGE_SIZE);
-		if (ret) {
-			rmem_heap_destroy_pools(rdev);
-			return rmem_heap_bad(rdev->dev, ret,
-					     "cannot set up region %s (%d)",
-					     pool->region_name, ret);
-		}
+		if (ret)
+			goto destroy_pools;
 		pool->alloc_ready = true;
 
 		/*
-		 * New buffers are zeroed through a write-combined mapping of
-		 * the whole region, made once, so that an allocation neither
-		 * maps nor unmaps anything.  Write-combined accesses never
-		 * allocate cache lines, so this alias leaves the caches as
-		 * the heaps' own mappings expect them.  Not on 32-bit kernels
-		 * (vmalloc space is scarce there) and not for coherent
-		 * devices (their buffers are zeroed through a write-back
-		 * mapping); without it each buffer is mapped to be zeroed.
+		 * Free space is zeroed through a mapping of the whole region,
+		 * made once, so that zeroing neither maps nor unmaps anything:
+		 * write-combined, which never allocates cache lines and so
+		 * leaves the caches as the heaps' own mappings expect them,
+		 * or write-back for a dma-coherent device.  Not on 32-bit
+		 * kernels, where vmalloc space is scarce: there each chunk is
+		 * mapped to be zeroed.
 		 */
-		if (IS_ENABLED(CONFIG_64BIT) && !dev_is_dma_coherent(rdev->dev))
+		if (IS_ENABLED(CONFIG_64BIT))
 			pool->zero_map = memremap(pool->base, pool->size,
-						  MEMREMAP_WC);
+						  dev_is_dma_coherent(rdev->dev) ?
+						  MEMREMAP_WB : MEMREMAP_WC);
+
+		/* the region's content is unknown: zero it in the background */
+		ret = rmem_heap_zero_start(pool);
+		if (ret)
+			goto destroy_pools;
 	}
 
 	return 0;
+
+destroy_pools:
+	rmem_heap_destroy_pools(rdev);
+	return rmem_heap_bad(rdev->dev, ret, "cannot set up region %s (%d)",
+			     rdev->pools[i].region_name, ret);
 }
 
 /*

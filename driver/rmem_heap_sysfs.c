@@ -90,6 +90,17 @@ static RMEM_HEAP_STAT_ATTR(buffers);
 static RMEM_HEAP_STAT_ATTR(peak_used);
 static RMEM_HEAP_STAT_ATTR(failed);
 
+/* not a stats figure: those are taken after zeroing what is pending */
+static ssize_t zero_pending_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct rmem_heap *heap = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%llu\n",
+			  (unsigned long long)rmem_heap_zero_pending(heap->pool));
+}
+static DEVICE_ATTR_RO(zero_pending);
+
 static ssize_t type_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
 {
@@ -116,6 +127,7 @@ static struct attribute *rmem_heap_attrs[] = {
 	&rmem_heap_stat_buffers.attr.attr,
 	&rmem_heap_stat_peak_used.attr.attr,
 	&rmem_heap_stat_failed.attr.attr,
+	&dev_attr_zero_pending.attr,
 	&dev_attr_type.attr,
 	&dev_attr_policy.attr,
 	NULL,

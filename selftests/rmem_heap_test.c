@@ -578,6 +578,92 @@ TEST_F_TIMEOUT(heap, zero_after_dirty_free, 120)
 	skip_if_none(done);
 }
 
+/*
+ * Allocate all of @h, check that every byte reads zero, then fill it with
+ * @fill and free it.  Returns through ASSERT on failure.
+ */
+static void whole_region_round(struct __test_metadata *_metadata,
+			       const struct rh_heap *h, int hfd,
+			       const char *what, int fill)
+{
+	unsigned char *p;
+	size_t len = (size_t)h->size, bad;
+	int fd, ret;
+
+	ret = rh_alloc(hfd, h->size, &fd);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("%s: %s: whole-region alloc: %s", h->name, what,
+		       strerror(-ret));
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_TRUE(p != MAP_FAILED);
+	rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW);
+	bad = find_nonzero(p, len);
+	EXPECT_EQ(len, bad) {
+		TH_LOG("%s: %s: not zero at %zu: 0x%02x", h->name, what, bad,
+		       p[bad]);
+	}
+	memset(p, fill, len);
+	rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW);
+	munmap(p, len);
+	close(fd);
+}
+
+/*
+ * Freed no-map space is zeroed in the background and an allocation that
+ * finds none zeroed yet zeroes it itself: the whole region, dirtied and
+ * freed, comes back zeroed at once (allocation zeroes) and after the
+ * background zeroing finished (zero_pending back to 0, allocation takes
+ * pre-zeroed space); the figures in sysfs never show the pending state.
+ */
+TEST_F_TIMEOUT(heap, pre_zeroed_free_space, 180)
+{
+	const struct rh_heap *h;
+	int done = 0;
+
+	for_each_variant_heap(h, done) {
+		uint64_t pending;
+		int hfd, i;
+
+		if (h->reusable) {
+			/* CMA pages are zeroed as they are allocated */
+			EXPECT_EQ(U0, attr(h->name, "zero_pending"));
+			continue;
+		}
+		hfd = open_heap(h->name);
+		whole_region_round(_metadata, h, hfd, "first", 0x5a);
+		pending = attr(h->name, "zero_pending");
+		EXPECT_GE(h->size, pending);
+		TH_LOG("%s: %" PRIu64 " bytes pending right after the free",
+		       h->name, pending);
+		/* nothing zeroed yet, or not all of it: allocation zeroes */
+		whole_region_round(_metadata, h, hfd, "at once", 0xa5);
+
+		/* background zeroing alone (reading zero_pending never zeroes) */
+		for (i = 0; i < 2000; i++) {
+			pending = attr(h->name, "zero_pending");
+			if (!pending)
+				break;
+			usleep(10000);
+		}
+		EXPECT_EQ(U0, pending) {
+			TH_LOG("%s: %" PRIu64 " bytes still pending after 20 s",
+			       h->name, pending);
+		}
+		TH_LOG("%s: background zeroing done after about %d ms",
+		       h->name, i * 10);
+		EXPECT_EQ(h->size, attr(h->name, "largest_free"));
+		EXPECT_EQ(U0, attr(h->name, "used"));
+		whole_region_round(_metadata, h, hfd, "pre-zeroed", 0x3c);
+
+		/* the stats zero what is pending before they are taken */
+		EXPECT_EQ(h->size, attr(h->name, "free"));
+		EXPECT_EQ(U0, attr(h->name, "zero_pending"));
+		close(hfd);
+	}
+	skip_if_none(done);
+}
+
 static void mmap_must_fail(struct __test_metadata *_metadata, const char *heap,
 			   int fd, size_t len, off_t off)
 {
@@ -988,20 +1074,20 @@ TEST_F(lab, sysfs_layout)
 {
 	static const char * const nums[] = {
 		"size", "used", "free", "largest_free", "buffers", "peak_used",
-		"failed",
+		"failed", "zero_pending",
 	};
 	int i, dbg = ensure_debugfs();
 
 	for (i = 0; i < self->nheaps; i++) {
 		const struct rh_heap *h = &self->heaps[i];
-		uint64_t v[7];
+		uint64_t v[8];
 		char path[256], hdr[4096];
 		struct stat st;
 		size_t j;
 		ssize_t n;
 		int ret;
 
-		for (j = 0; j < 7; j++) {
+		for (j = 0; j < 8; j++) {
 			ret = rh_read_u64(h->name, nums[j], &v[j]);
 			EXPECT_EQ(0, ret) {
 				TH_LOG("%s/%s: %s", h->name, nums[j],
@@ -1017,6 +1103,10 @@ TEST_F(lab, sysfs_layout)
 		EXPECT_LE(v[3], v[2]);
 		EXPECT_LE(v[1], v[5]);
 		EXPECT_EQ(0, !v[1] != !v[4]) TH_LOG("%s: used and buffers disagree", h->name);
+		EXPECT_LE(v[7], v[0]);
+		if (h->reusable) {
+			EXPECT_EQ(U0, v[7]) TH_LOG("%s: reusable with zero_pending", h->name);
+		}
 
 		snprintf(path, sizeof(path), RH_DEVDIR "/%s", h->name);
 		EXPECT_EQ(0, stat(path, &st)) TH_LOG("%s: %s", path, strerror(errno));

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmem-heap: pre-zeroed free space of no-map regions.
+ *
+ * A no-map pool's allocator holds only zeroed memory, so an allocation
+ * hands its extent out without touching it.  Freed extents, and after
+ * probe the whole region (whose content is whatever the boot left there),
+ * wait on the pool's dirty list until a work item zeroes them, a chunk at
+ * a time, and gives them back to the allocator.  The work item starts a few
+ * milliseconds after a free, so a burst of frees wakes it once.  Each dirty
+ * extent stays an allocation of the allocator until it is given back;
+ * chunks are split off it (rmem_heap_alloc_split()).  Zeroing is thus off
+ * the allocation path whenever the CPUs had a moment between a free and
+ * the next allocation.
+ *
+ * Dirty space is free space, only later: an allocation that finds no
+ * zeroed extent large enough zeroes dirty chunks itself, retrying after
+ * each, with the work item started at once to zero alongside on another
+ * CPU, and waits for chunks other threads are zeroing before it fails with
+ * -ENOMEM.  Statistics are taken after all dirty space has been
+ * zeroed, so they read as if freeing zeroed at once.
+ *
+ * Zeroing goes through the pool's kernel mapping of the whole region
+ * (64-bit kernels) or a temporary mapping of one chunk (32-bit kernels,
+ * where vmalloc space is scarce): write-combined, or write-back for a
+ * dma-coherent device.  rmem_heap_nomap_put() invalidated the CPU cache
+ * lines of every freed cached buffer, so no cache holds a line of a dirty
+ * extent and write-combined zeroes reach memory for CPU and devices alike.
+ */
+
+#include <linux/dma-map-ops.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+
+#include "rmem_heap.h"
+
+/* zeroing granule: what an allocation waits for at most per retry */
+#define RMEM_HEAP_ZERO_CHUNK	SZ_1M
+
+/*
+ * Background zeroing starts this long after the first free of a burst, so
+ * that a burst of allocations and frees neither wakes a worker per free
+ * nor competes with it for the pool lock and the CPU.
+ */
+#define RMEM_HEAP_ZERO_DELAY	msecs_to_jiffies(10)
+
+static unsigned long rmem_heap_zero_memremap_flags(struct rmem_heap_pool *pool)
+{
+	return dev_is_dma_coherent(pool->dev) ? MEMREMAP_WB : MEMREMAP_WC;
+}
+
+/* Zero [offset, offset + size) of the region; no lock held. */
+static int rmem_heap_zero_range(struct rmem_heap_pool *pool, u64 offset,
+				u64 size)
+{
+	unsigned long flags = rmem_heap_zero_memremap_flags(pool);
+	phys_addr_t phys = pool->base + offset;
+	void *vaddr;
+	u64 done;
+
+	if (pool->zero_map) {
+		memset(pool->zero_map + offset, 0, size);
+		goto drain;
+	}
+
+	vaddr = memremap(phys, size, flags);
+	if (vaddr) {
+		memset(vaddr, 0, size);
+		memunmap(vaddr);
+		goto drain;
+	}
+
+	/* vmalloc space short of a chunk: a page at a time */
+	for (done = 0; done < size; done += PAGE_SIZE) {
+		vaddr = memremap(phys + done, PAGE_SIZE, flags);
+		if (!vaddr)
+			return -ENOMEM;
+		memset(vaddr, 0, PAGE_SIZE);
+		memunmap(vaddr);
+	}
+drain:
+	/* drain the write buffers before a device can be handed the space */
+	wmb();
+	return 0;
+}
+
+/*
+ * Zero the first chunk of the dirty list and give it to the allocator.
+ * Called with the pool lock held; drops it while zeroing.
+ *
+ * Return: 1 when a chunk was zeroed, 0 when the dirty list is empty,
+ * -ENOMEM when the chunk could not be mapped (it stays dirty).
+ */
+static int rmem_heap_zero_chunk_locked(struct rmem_heap_pool *pool)
+{
+	struct rmem_heap_extent *extent, *done = NULL;
+	u64 offset, size;
+	int ret;
+
+	lockdep_assert_held(&pool->lock);
+
+	extent = list_first_entry_or_null(&pool->dirty,
+					  struct rmem_heap_extent, node);
+	if (!extent)
+		return 0;
+
+	/*
+	 * Every dirty extent is one allocation of @alloc.  Split off the
+	 * first chunk, or take the whole extent if it is no larger or there
+	 * is no memory for the split.
+	 */
+	offset = extent->offset;
+	size = extent->size;
+	if (size > RMEM_HEAP_ZERO_CHUNK &&
+	    !rmem_heap_alloc_split(&pool->alloc, offset, size,
+				   RMEM_HEAP_ZERO_CHUNK)) {
+		size = RMEM_HEAP_ZERO_CHUNK;
+		extent->offset += size;
+		extent->size -= size;
+	} else {
+		list_del(&extent->node);
+		done = extent;
+	}
+	pool->zeroing++;
+	mutex_unlock(&pool->lock);
+
+	ret = rmem_heap_zero_range(pool, offset, size);
+
+	mutex_lock(&pool->lock);
+	pool->zeroing--;
+	if (!ret) {
+		rmem_heap_alloc_put(&pool->alloc, offset, size);
+		pool->dirty_bytes -= size;
+		kfree(done);
+	} else {
+		/* back at the head, whole, as its own extent */
+		if (!done)
+			done = kzalloc_obj(*done, GFP_KERNEL);
+		if (done) {
+			done->offset = offset;
+			done->size = size;
+			list_add(&done->node, &pool->dirty);
+		} else {
+			pool->dirty_bytes -= size;
+			dev_err_ratelimited(pool->dev,
+					    "region %s: lost %llu bytes that could not be zeroed\n",
+					    pool->region_name, size);
+		}
+	}
+	pool->zeroed++;
+	wake_up_all(&pool->zero_wait);
+	return ret ? ret : 1;
+}
+
+static void rmem_heap_zero_work(struct work_struct *work)
+{
+	struct rmem_heap_pool *pool = container_of(to_delayed_work(work),
+						   struct rmem_heap_pool,
+						   zero_work);
+
+	mutex_lock(&pool->lock);
+	while (rmem_heap_zero_chunk_locked(pool) > 0) {
+		mutex_unlock(&pool->lock);
+		cond_resched();
+		mutex_lock(&pool->lock);
+	}
+	mutex_unlock(&pool->lock);
+}
+
+/**
+ * rmem_heap_zero_setup() - initialise a pool's zeroing state
+ * @pool: the pool, before rmem_heap_zero_start() or rmem_heap_zero_stop()
+ *
+ * Cannot fail; done for every pool so that rmem_heap_zero_stop() may be
+ * called on any.
+ */
+void rmem_heap_zero_setup(struct rmem_heap_pool *pool)
+{
+	INIT_LIST_HEAD(&pool->dirty);
+	init_waitqueue_head(&pool->zero_wait);
+	INIT_DELAYED_WORK(&pool->zero_work, rmem_heap_zero_work);
+}
+
+/**
+ * rmem_heap_zero_start() - take a new no-map pool's region to be zeroed
+ * @pool: the pool, its allocator just initialised (the whole region free)
+ *
+ * Moves the whole region from the allocator to the dirty list, to be zeroed
+ * in the background.
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int rmem_heap_zero_start(struct rmem_heap_pool *pool)
+{
+	struct rmem_heap_extent *extent;
+	u64 offset;
+	int ret;
+
+	extent = kzalloc_obj(*extent, GFP_KERNEL);
+	if (!extent)
+		return -ENOMEM;
+
+	mutex_lock(&pool->lock);
+	ret = rmem_heap_alloc_get(&pool->alloc, pool->size, PAGE_SIZE, &offset);
+	if (ret) {
+		mutex_unlock(&pool->lock);
+		kfree(extent);
+		return ret;
+	}
+	extent->offset = offset;
+	extent->size = pool->size;
+	rmem_heap_zero_queue_locked(pool, extent);
+	mutex_unlock(&pool->lock);
+	return 0;
+}
+
+/**
+ * rmem_heap_zero_stop() - stop zeroing and forget the dirty space
+ * @pool: the pool, set up with rmem_heap_zero_setup(); nothing may queue
+ *        more (no buffer is alive) and the region is going away
+ *
+ * The dirty extents are freed without being zeroed.
+ */
+void rmem_heap_zero_stop(struct rmem_heap_pool *pool)
+{
+	struct rmem_heap_extent *extent, *tmp;
+
+	cancel_delayed_work_sync(&pool->zero_work);
+	list_for_each_entry_safe(extent, tmp, &pool->dirty, node) {
+		list_del(&extent->node);
+		kfree(extent);
+	}
+	pool->dirty_bytes = 0;
+}
+
+/**
+ * rmem_heap_zero_queue_locked() - queue a freed extent to be zeroed
+ * @pool:   the pool, its lock held
+ * @extent: the extent (offset and size set), now owned by the pool
+ */
+void rmem_heap_zero_queue_locked(struct rmem_heap_pool *pool,
+				 struct rmem_heap_extent *extent)
+{
+	lockdep_assert_held(&pool->lock);
+
+	list_add_tail(&extent->node, &pool->dirty);
+	pool->dirty_bytes += extent->size;
+	queue_delayed_work(system_unbound_wq, &pool->zero_work,
+			   RMEM_HEAP_ZERO_DELAY);
+}
+
+/**
+ * rmem_heap_zero_reclaim_locked() - make dirty free space allocatable
+ * @pool: the pool, its lock held (dropped and retaken while zeroing or
+ *        waiting)
+ *
+ * Zeroes one dirty chunk and gives it to the allocator or, when none is
+ * left to take, waits until a chunk another thread is zeroing is done.
+ * When more than one chunk is dirty, the background work item is started
+ * at once to zero alongside.  An allocation that failed retries after each
+ * successful call.
+ *
+ * Return: 0 when the allocator may have gained space, -ENOMEM when there
+ * is no dirty space left (or a chunk could not be mapped to be zeroed).
+ */
+int rmem_heap_zero_reclaim_locked(struct rmem_heap_pool *pool)
+{
+	struct rmem_heap_extent *extent;
+	unsigned long zeroed;
+	int ret;
+
+	/* more than this chunk to do: the background worker helps, now */
+	extent = list_first_entry_or_null(&pool->dirty,
+					  struct rmem_heap_extent, node);
+	if (extent && (extent->size > RMEM_HEAP_ZERO_CHUNK ||
+		       !list_is_singular(&pool->dirty)))
+		mod_delayed_work(system_unbound_wq, &pool->zero_work, 0);
+
+	ret = rmem_heap_zero_chunk_locked(pool);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	if (!pool->zeroing)
+		return -ENOMEM;
+
+	zeroed = pool->zeroed;
+	mutex_unlock(&pool->lock);
+	wait_event(pool->zero_wait, READ_ONCE(pool->zeroed) != zeroed);
+	mutex_lock(&pool->lock);
+	return 0;
+}
+
+/**
+ * rmem_heap_zero_settle_locked() - zero all dirty space of a pool now
+ * @pool: the pool, its lock held (dropped and retaken while zeroing)
+ *
+ * Afterwards the allocator holds all free space (unless a chunk could not
+ * be mapped to be zeroed), for figures that do not depend on timing.
+ */
+void rmem_heap_zero_settle_locked(struct rmem_heap_pool *pool)
+{
+	while (!rmem_heap_zero_reclaim_locked(pool))
+		;
+}
+
+/**
+ * rmem_heap_zero_pending() - bytes of a pool's free space not zeroed yet
+ * @pool: the pool
+ *
+ * Return: the bytes waiting to be zeroed or being zeroed now (0 for a
+ * reusable pool).
+ */
+u64 rmem_heap_zero_pending(struct rmem_heap_pool *pool)
+{
+	u64 bytes;
+
+	mutex_lock(&pool->lock);
+	bytes = pool->dirty_bytes;
+	mutex_unlock(&pool->lock);
+	return bytes;
+}
