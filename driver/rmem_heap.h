@@ -62,7 +62,7 @@ struct rmem_heap_device;
  * @base:        physical base of the region
  * @size:        size of the region in bytes
  * @type:        no-map or reusable
- * @lock:        protects @alloc, @buffers and the statistics below
+ * @lock:        protects @alloc, @anchor, @buffers and the statistics below
  * @alloc:       range allocator (no-map only)
  * @alloc_ready: @alloc has been initialised
  * @zero_map:    kernel mapping of the whole region used only to zero free
@@ -76,6 +76,11 @@ struct rmem_heap_device;
  * @zeroed:      number of chunks zeroed so far (wakes @zero_wait)
  * @zero_wait:   allocations waiting for chunks others are zeroing
  * @zero_work:   background zeroing of @dirty
+ * @anchor:      one page of a reusable region, taken while the pool is idle
+ *               and kept until an allocation fails or the pool goes away,
+ *               so that small buffers do not each split and re-merge a
+ *               whole free pageblock (see rmem_heap_anchor_take())
+ * @anchor_dma:  DMA address of @anchor
  * @buffers:     live buffers (&rmem_heap_buffer.pool_node)
  * @used:        bytes allocated now
  * @peak_used:   high-water mark of @used
@@ -100,6 +105,8 @@ struct rmem_heap_pool {
 	unsigned long zeroed;
 	wait_queue_head_t zero_wait;
 	struct delayed_work zero_work;
+	struct page *anchor;
+	dma_addr_t anchor_dma;
 	struct list_head buffers;
 	u64 used;
 	u64 peak_used;
@@ -245,6 +252,7 @@ struct dma_buf *rmem_heap_buffer_alloc(struct rmem_heap *heap, u64 len,
 				       u32 fd_flags);
 void rmem_heap_buffer_name(struct rmem_heap_buffer *buffer, char *name,
 			   size_t len);
+bool rmem_heap_anchor_drop(struct rmem_heap_pool *pool);
 void rmem_heap_pool_stats(struct rmem_heap_pool *pool,
 			  struct rmem_heap_stats *stats);
 

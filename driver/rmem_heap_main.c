@@ -461,6 +461,7 @@ static void rmem_heap_destroy_pools(struct rmem_heap_device *rdev)
 		struct rmem_heap_pool *pool = &rdev->pools[i];
 
 		rmem_heap_zero_stop(pool);
+		rmem_heap_anchor_drop(pool);
 		if (pool->zero_map)
 			memunmap(pool->zero_map);
 		pool->zero_map = NULL;
