@@ -11,8 +11,8 @@
  *    zeroed space or zeroes what it needs itself) and paced (PACE_MS of
  *    busy work before each timed allocation, for every heap alike, in
  *    which our no-map heap zeroes freed space in the background; for our
- *    heaps the pause lasts until zero_pending reads 0), the pattern of a
- *    pipeline that allocates now and then.  The memset(0) row is for reference (glibc zeroes with
+ *    heaps the pause lasts until zero_pending reads 0; round robin over
+ *    the heaps), the pattern of a pipeline that allocates now and then.  The memset(0) row is for reference (glibc zeroes with
  *    DC ZVA as the kernel does; the ratios use the memset of a non-zero
  *    byte).
  * 2. CPU read/write bandwidth through mmap() of cached and uncached buffers
@@ -27,6 +27,7 @@
 #define _GNU_SOURCE
 #endif
 #include <inttypes.h>
+#include <sched.h>
 
 #include "rmem_heap_common.h"
 
@@ -132,36 +133,68 @@ static void pace(const char *heap)
 	spin_ns(PACE_MS * 1000000ull);
 }
 
-/* Median ns of alloc+close, 0 with *err set on failure. */
-static uint64_t alloc_close_ns(const char *heap, size_t sz, int paced, int *err)
+/* ns of one alloc+close on an open heap, 0 with *err set on failure. */
+static uint64_t alloc_close_once(int hfd, size_t sz, int *err)
 {
-	uint64_t t[64];
-	int i, n = reps_for(sz), hfd, fd, ret;
+	uint64_t t0 = rh_now_ns();
+	int fd, ret;
 
-	*err = 0;
-	hfd = rh_open_heap(heap);
-	if (hfd < 0) {
-		*err = -hfd;
+	ret = rh_alloc(hfd, sz, &fd);
+	if (ret) {
+		*err = -ret;
 		return 0;
 	}
-	for (i = -2; i < n; i++) {	/* two warm-up rounds */
-		uint64_t t0;
+	close(fd);
+	return rh_now_ns() - t0;
+}
 
-		if (paced)
-			pace(heap);
-		t0 = rh_now_ns();
-		ret = rh_alloc(hfd, sz, &fd);
-		if (ret) {
-			*err = -ret;
-			close(hfd);
-			return 0;
-		}
-		close(fd);
-		if (i >= 0)
-			t[i] = rh_now_ns() - t0;
+/*
+ * Median ns of alloc+close of @sz on each of the @nb heaps in @names (NULL:
+ * skipped), into lat[] (err[] set on failure).  Back to back: each heap's
+ * allocations in one run.  Paced: round robin over the heaps, a pause
+ * before each allocation, so that all heaps see the guest in the same state
+ * (TCG guests slow down in steps over seconds).  Two warm-up rounds.
+ */
+static void alloc_close_ns(const char * const *names, int nb, size_t sz,
+			   int paced, uint64_t *lat, int *err)
+{
+	uint64_t t[4][64];
+	int hfd[4], h, i, n = reps_for(sz);
+
+	for (h = 0; h < nb; h++) {
+		err[h] = 0;
+		lat[h] = 0;
+		hfd[h] = names[h] ? rh_open_heap(names[h]) : -ENOENT;
+		if (names[h] && hfd[h] < 0)
+			err[h] = -hfd[h];
 	}
-	close(hfd);
-	return median(t, n);
+	for (h = 0; h < nb; h++) {
+		for (i = -2; i < n && !paced && hfd[h] >= 0 && !err[h]; i++) {
+			uint64_t ns = alloc_close_once(hfd[h], sz, &err[h]);
+
+			if (i >= 0)
+				t[h][i] = ns;
+		}
+	}
+	for (i = -2; i < n && paced; i++) {
+		for (h = 0; h < nb; h++) {
+			uint64_t ns;
+
+			if (hfd[h] < 0 || err[h])
+				continue;
+			pace(names[h]);
+			ns = alloc_close_once(hfd[h], sz, &err[h]);
+			if (i >= 0)
+				t[h][i] = ns;
+		}
+	}
+	for (h = 0; h < nb; h++) {
+		if (hfd[h] < 0)
+			continue;
+		close(hfd[h]);
+		if (!err[h])
+			lat[h] = median(t[h], n);
+	}
 }
 
 static int heap_dev_exists(const char *name)
@@ -273,6 +306,7 @@ static void bench_alloc(struct rh_heap *hs, int nh)
 	struct bench_heap bh[4];
 	uint64_t ms[NSIZES], ms0[NSIZES], lat[4][NSIZES];
 	int err[4][NSIZES], have[4] = { 0 };
+	const char *names[4];
 	void *buf = anon_buf(8 * RH_MIB);
 	int i, s, nb = 4, paced;
 	size_t k;
@@ -311,13 +345,18 @@ static void bench_alloc(struct rh_heap *hs, int nh)
 		       " zero_median_ns=%" PRIu64 "\n",
 		       sizes[s], reps_for(sizes[s]), ms[s], ms0[s]);
 
+	for (i = 0; i < nb; i++)
+		names[i] = have[i] ? bh[i].name : NULL;
 	for (paced = 0; paced < 2; paced++) {
-		for (i = 0; i < nb; i++) {
-			if (!have[i])
-				continue;
-			for (s = 0; s < NSIZES; s++)
-				lat[i][s] = alloc_close_ns(bh[i].name, sizes[s],
-							   paced, &err[i][s]);
+		for (s = 0; s < NSIZES; s++) {
+			uint64_t l[4];
+			int e[4];
+
+			alloc_close_ns(names, nb, sizes[s], paced, l, e);
+			for (i = 0; i < nb; i++) {
+				lat[i][s] = l[i];
+				err[i][s] = e[i];
+			}
 		}
 		print_alloc(bh, have, nb, paced, ms, ms0, lat, err);
 	}
@@ -432,6 +471,25 @@ static void bench_bw(struct rh_heap *hs, int nh)
 	}
 }
 
+/*
+ * Stay on the CPU we started on: a migration costs a TCG guest a cold
+ * software TLB, which would show up as allocation latency.
+ */
+static void pin_to_cpu(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		perror("sched_setaffinity");
+	else
+		printf("# pinned to CPU %d\n", cpu);
+}
+
 int main(int argc, char **argv)
 {
 	struct rh_heap hs[RH_MAX_HEAPS];
@@ -449,6 +507,7 @@ int main(int argc, char **argv)
 		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	pin_to_cpu();
 	nh = rh_discover(hs, RH_MAX_HEAPS);
 	if (nh < 0) {
 		printf("# no %s (%s): our heaps are skipped\n", RH_SYSFS,
