@@ -23,7 +23,7 @@ dmesg | grep 'rmem-heap rmem-heap-bad' | sed 's/^\[[^]]*\] //'
 step "/dev/dma_heap: our heaps beside the kernel's own system and CMA heaps"
 ls /dev/dma_heap
 step "Each heap's figures in sysfs (/sys/class/rmem_heap/rmem)"
-for a in type policy size used free largest_free buffers peak_used failed; do
+for a in type policy zero_pending size used free largest_free buffers peak_used failed; do
 	printf '   %-13s %s\n' "$a" "$(cat /sys/class/rmem_heap/rmem/$a)"
 done
 step "A buffer's life: allocate, map, write, read back, import into vgem, free"

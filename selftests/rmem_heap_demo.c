@@ -32,6 +32,7 @@ int main(int argc, char **argv)
 {
 	const char *heap = argc > 1 ? argv[1] : "rmem";
 	uint64_t len = argc > 2 ? strtoull(argv[2], NULL, 0) : RH_MIB;
+	uint64_t pending;
 	uint32_t handle;
 	int heap_fd, buf_fd, drm, ret;
 	uint8_t *p;
@@ -90,9 +91,16 @@ int main(int argc, char **argv)
 	drmCloseBufferHandle(drm, handle);
 	close(drm);
 
-	printf("6. unmap and close: the buffer goes back to the heap\n");
+	printf("6. unmap and close: the buffer goes back to the heap, to be zeroed\n");
 	munmap(p, len);
 	close(buf_fd);
+	if (!rh_read_u64(heap, "zero_pending", &pending))
+		printf("   %llu bytes wait to be zeroed in the background\n",
+		       (unsigned long long)pending);
+	usleep(200000);
+	if (!rh_read_u64(heap, "zero_pending", &pending))
+		printf("   %llu bytes 0.2 s later: the next allocation finds them zeroed\n",
+		       (unsigned long long)pending);
 	usage_line(heap, "after:");
 	close(heap_fd);
 	return 0;
