@@ -462,9 +462,6 @@ static void rmem_heap_destroy_pools(struct rmem_heap_device *rdev)
 
 		rmem_heap_zero_stop(pool);
 		rmem_heap_anchor_drop(pool);
-		if (pool->zero_map)
-			memunmap(pool->zero_map);
-		pool->zero_map = NULL;
 		if (pool->alloc_ready)
 			rmem_heap_alloc_destroy(&pool->alloc);
 		pool->alloc_ready = false;
@@ -493,20 +490,6 @@ static int rmem_heap_init_pools(struct rmem_heap_device *rdev)
 		if (ret)
 			goto destroy_pools;
 		pool->alloc_ready = true;
-
-		/*
-		 * Free space is zeroed through a mapping of the whole region,
-		 * made once, so that zeroing neither maps nor unmaps anything:
-		 * write-combined, which never allocates cache lines and so
-		 * leaves the caches as the heaps' own mappings expect them,
-		 * or write-back for a dma-coherent device.  Not on 32-bit
-		 * kernels, where vmalloc space is scarce: there each chunk is
-		 * mapped to be zeroed.
-		 */
-		if (IS_ENABLED(CONFIG_64BIT))
-			pool->zero_map = memremap(pool->base, pool->size,
-						  dev_is_dma_coherent(rdev->dev) ?
-						  MEMREMAP_WB : MEMREMAP_WC);
 
 		/* the region's content is unknown: zero it in the background */
 		ret = rmem_heap_zero_start(pool);

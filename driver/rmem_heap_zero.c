@@ -188,8 +188,8 @@ void rmem_heap_zero_setup(struct rmem_heap_pool *pool)
  * rmem_heap_zero_start() - take a new no-map pool's region to be zeroed
  * @pool: the pool, its allocator just initialised (the whole region free)
  *
- * Moves the whole region from the allocator to the dirty list, to be zeroed
- * in the background.
+ * Maps the region for zeroing and moves all of it from the allocator to
+ * the dirty list, to be zeroed in the background.
  *
  * Return: 0, or -ENOMEM.
  */
@@ -202,6 +202,15 @@ int rmem_heap_zero_start(struct rmem_heap_pool *pool)
 	extent = kzalloc_obj(*extent, GFP_KERNEL);
 	if (!extent)
 		return -ENOMEM;
+
+	/*
+	 * One mapping of the whole region, so that zeroing neither maps nor
+	 * unmaps anything.  Not on 32-bit kernels, where vmalloc space is
+	 * scarce: there each chunk is mapped to be zeroed.
+	 */
+	if (IS_ENABLED(CONFIG_64BIT))
+		pool->zero_map = memremap(pool->base, pool->size,
+					  rmem_heap_zero_memremap_flags(pool));
 
 	mutex_lock(&pool->lock);
 	ret = rmem_heap_alloc_get(&pool->alloc, pool->size, PAGE_SIZE, &offset);
@@ -222,7 +231,8 @@ int rmem_heap_zero_start(struct rmem_heap_pool *pool)
  * @pool: the pool, set up with rmem_heap_zero_setup(); nothing may queue
  *        more (no buffer is alive) and the region is going away
  *
- * The dirty extents are freed without being zeroed.
+ * The dirty extents are freed without being zeroed and the region's
+ * zeroing mapping is removed.
  */
 void rmem_heap_zero_stop(struct rmem_heap_pool *pool)
 {
@@ -234,6 +244,9 @@ void rmem_heap_zero_stop(struct rmem_heap_pool *pool)
 		kfree(extent);
 	}
 	pool->dirty_bytes = 0;
+	if (pool->zero_map)
+		memunmap(pool->zero_map);
+	pool->zero_map = NULL;
 }
 
 /**
