@@ -70,8 +70,7 @@ def kmod(target, srcdir, outdir, what, extra=(), strict=False):
                            stderr=subprocess.DEVNULL)
         util.run_logged(args + ["-j2", "modules"], log,
                         "building %s for kernel %s/%s" % (what, target.name, target.arch))
-        with open(stamp, "w") as f:
-            f.write(key)
+        util.mark(stamp, key)
     with open(log) as f:
         # Kbuild's own "C=2 specified, but sparse is not available or not
         # up to date" counts too: a check that did not run is not clean.
@@ -86,9 +85,11 @@ def tests(target, outdir):
     out = os.path.join(outdir, "selftests")
     log = os.path.join(outdir, "selftests.log")
     open(log, "w").close()
+    incs, lib = fetch.libdrm({"arm64": "arm64", "arm": "armhf"}[target.arch])
     util.run_logged(["make", "-C", os.path.join(util.TOP, "selftests"),
                      "CROSS_COMPILE=" + CROSS[target.arch], "KSRC=" + target.ksrc,
-                     "UAPI=" + target.uapi, "O=" + out, "-j2"], log,
+                     "UAPI=" + target.uapi, "O=" + out, "-j2",
+                     "DRM_CFLAGS=" + " ".join("-I" + i for i in incs), "DRM_LIB=" + lib], log,
                     "building test programs for kernel %s/%s" % (target.name, target.arch))
     return {n: os.path.join(out, n) for n in os.listdir(out)
             if os.access(os.path.join(out, n), os.X_OK) and not os.path.isdir(os.path.join(out, n))}

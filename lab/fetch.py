@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 
 from . import util
 
@@ -73,8 +74,12 @@ def update():
         util.ensure_dir(os.path.join(APT, d))
     open(os.path.join(APT, "status"), "a").close()
     key = "signed-by=/usr/share/keyrings/debian-archive-keyring.gpg"
+    # Every suite a lab package may come from; linux-source-* is
+    # architecture "all", so amd64 lists are enough for the newer suites.
     lines = ["deb [arch=amd64,arm64,armhf %s] %s bookworm main" % (key, deb),
+             "deb [arch=amd64 %s] %s bookworm-backports main" % (key, deb),
              "deb [arch=amd64 %s] %s trixie main" % (key, deb),
+             "deb [arch=amd64 %s] %s trixie-backports main" % (key, deb),
              "deb [arch=amd64 %s] %s sid main" % (key, deb),
              "deb-src [%s] %s sid main" % (key, deb)]
     if sec:
@@ -86,8 +91,11 @@ def update():
     # A list that fails to download (mirror mid-sync) leaves apt-get with a
     # non-zero status but the others usable; a missing package shows below.
     with open(log, "w") as f:
-        subprocess.run(["apt-get"] + _apt_opts() + ["update"], stdout=f,
-                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        r = subprocess.run(["apt-get"] + _apt_opts() + ["update"], stdout=f,
+                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    if r.returncode != 0:
+        util.say("warning: some package lists failed to download; going on with the"
+                 " others (log: %s)" % log)
     _updated = True
 
 
@@ -111,6 +119,18 @@ def _newest(vers):
         if subprocess.run(["dpkg", "--compare-versions", v, "gt", best]).returncode == 0:
             best = v
     return best
+
+
+def _retry(cmd, log, what, cwd=None, tries=3):
+    """run_logged, tried again after a pause when a download fails."""
+    for i in range(1, tries + 1):
+        try:
+            return util.run_logged(cmd, log, what, cwd=cwd)
+        except util.LabError as e:
+            if i == tries:
+                raise
+            util.say("%s; trying again (%d of %d)" % (e, i + 1, tries))
+            time.sleep(10 * i)
 
 
 def download(pkg, version, arch=None):
@@ -138,9 +158,9 @@ def download(pkg, version, arch=None):
                  % (name, version, newest))
         version = newest
     util.say("downloading %s %s" % (name, version))
-    util.run_logged(["apt-get"] + _apt_opts() + ["download", "%s=%s" % (name, version)],
-                    os.path.join(APT, "download.log"), "download of " + pkg,
-                    cwd=os.path.join(APT, "archives"))
+    _retry(["apt-get"] + _apt_opts() + ["download", "%s=%s" % (name, version)],
+           os.path.join(APT, "download.log"), "download of " + name,
+           cwd=os.path.join(APT, "archives"))
     hits = glob.glob(os.path.join(APT, "archives", "%s_*.deb" % pkg))
     hits = [h for h in hits if re.sub("%3a", ":", os.path.basename(h)).split("_")[1] == version]
     hits = [h for h in hits if arch is None or h.endswith("_%s.deb" % arch)
@@ -158,21 +178,71 @@ def extract(deb, dest):
     util.ensure_dir(dest)
     util.run_logged(["dpkg-deb", "-x", deb, dest], os.path.join(dest, "..", "extract.log"),
                     "extracting " + os.path.basename(deb))
-    open(stamp, "w").close()
+    util.mark(stamp)
     return dest
+
+
+def _series_key(series):
+    return tuple(int(x) for x in series.split("."))
+
+
+def newest_kernel():
+    """(series, package, version) of the newest released linux-source-*.
+
+    Searched in every suite of the lab's sources, backports included;
+    release candidates ("~rc") are not releases. The answer is remembered
+    in the cache, for a run whose package lists could not be refreshed.
+    """
+    memo = os.path.join(util.CACHE, "newest-kernel")
+    update()
+    out = subprocess.run(["apt-cache"] + _apt_opts() + ["search", "--names-only",
+                                                         r"^linux-source-[0-9.]+$"],
+                         capture_output=True, text=True).stdout
+    best = None
+    for line in out.splitlines():
+        pkg = line.split(" - ")[0].strip()
+        series = pkg[len("linux-source-"):]
+        vers = [v for v in _versions(pkg) if "~rc" not in v and "rc" not in v.split("-")[0]]
+        if vers and (best is None or _series_key(series) > _series_key(best[0])):
+            best = (series, pkg, _newest(vers))
+    if best:
+        tmp = memo + ".tmp"
+        util.ensure_dir(util.CACHE)
+        with open(tmp, "w") as f:
+            f.write(" ".join(best) + "\n")
+        os.replace(tmp, memo)
+        return best
+    if os.path.exists(memo):
+        with open(memo) as f:
+            series, pkg, version = f.read().split()
+        util.say("NOTE: no linux-source package found in the package lists; using the"
+                 " last one seen, %s %s" % (pkg, version))
+        return series, pkg, version
+    raise util.LabError("no linux-source-* package found (see %s/update.log)" % APT)
+
+
+def _source_package(name):
+    """(package, pinned version) of kernel name: a versions.conf section, or
+    the moving kernel's series."""
+    conf = util.read_conf(VERSIONS)
+    if name in conf and conf[name].get("kind") == "source":
+        return conf[name]["package"], conf[name]["version"]
+    series, pkg, version = newest_kernel()
+    if name != series:
+        raise util.LabError("unknown kernel %r (lab/versions.conf; newest is %s)"
+                            % (name, series))
+    return pkg, version
 
 
 def kernel_source(name):
     """Return the path of the unpacked source tree of kernel `name` (6.1, ...)."""
-    conf = util.read_conf(VERSIONS)
-    sec = conf[name]
-    pinned = sec["version"]
+    package, pinned = _source_package(name)
     # Look for any tree of this name already unpacked at the pinned version.
     tree = os.path.join(util.CACHE, "src", "linux-%s" % pinned)
     if os.path.exists(os.path.join(tree, ".unpacked")):
         return tree
-    deb = download(sec["package"], pinned)
-    version = os.path.basename(deb).split("_")[1]
+    deb = download(package, pinned)
+    version = os.path.basename(deb).split("_")[1].replace("%3a", ":")
     tree = os.path.join(util.CACHE, "src", "linux-%s" % version)
     if os.path.exists(os.path.join(tree, ".unpacked")):
         return tree
@@ -186,18 +256,47 @@ def kernel_source(name):
     util.say("unpacking %s" % os.path.basename(tars[0]))
     util.run_logged(["tar", "-xf", tars[0], "-C", tmp, "--strip-components=1"],
                     os.path.join(util.CACHE, "src", "unpack.log"), "unpacking " + name)
-    open(os.path.join(tmp, ".unpacked"), "w").close()
+    util.mark(os.path.join(tmp, ".unpacked"))
     shutil.rmtree(tree, ignore_errors=True)
     os.rename(tmp, tree)
     shutil.rmtree(pkgdir, ignore_errors=True)
     return tree
 
 
+def _distro_abi(sec):
+    """(abi, version) of Debian's arm64 kernel: the pinned ABI package, or,
+    once it has left the archive, the one the linux-image-arm64 metapackage
+    depends on now."""
+    abi, version = sec["abi"], sec["version"]
+    marker = os.path.join(util.CACHE, "debian", "%s_%s" % (abi, version), ".complete")
+    if os.path.exists(marker):
+        return abi, version
+    update()
+    if _versions(sec["image"].format(abi=abi) + ":arm64"):
+        return abi, version
+    out = subprocess.run(["apt-cache"] + _apt_opts() + ["show", "linux-image-arm64:arm64"],
+                         capture_output=True, text=True).stdout
+    best = None
+    for stanza in out.split("\n\n"):
+        m = re.search(r"^Depends:.*?linux-image-(\d+\.\d+\.\d+-\d+)-arm64 \(= ([^)]+)\)",
+                      stanza, re.M)
+        if m and (best is None or subprocess.run(
+                ["dpkg", "--compare-versions", m.group(2), "gt", best[1]]).returncode == 0):
+            best = (m.group(1), m.group(2))
+    if best is None:
+        raise util.LabError("Debian's arm64 kernel: neither %s nor the linux-image-arm64"
+                            " metapackage is in the archive (see %s/update.log)"
+                            % (sec["image"].format(abi=abi), APT))
+    util.say("NOTE: Debian kernel ABI %s (%s) has left the archive; taking %s (%s), the"
+             " one linux-image-arm64 depends on" % (abi, version, best[0], best[1]))
+    return best
+
+
 def distro_kernel():
     """Fetch Debian's arm64 kernel, headers and kbuild; return a dict of paths."""
     conf = util.read_conf(VERSIONS)
     sec = conf["debian"]
-    abi, version = sec["abi"], sec["version"]
+    abi, version = _distro_abi(sec)
     root = os.path.join(util.CACHE, "debian", "%s_%s" % (abi, version))
     stamp = os.path.join(root, ".complete")
     if not os.path.exists(stamp):
@@ -213,9 +312,11 @@ def distro_kernel():
         mk = os.path.join(root, "usr", "src", "linux-headers-%s-arm64" % abi, "Makefile")
         with open(mk) as f:
             text = f.read()
-        with open(mk, "w") as f:
-            f.write(text.replace("/usr/src/", os.path.join(root, "usr", "src") + "/"))
-        open(stamp, "w").close()
+        here = os.path.join(root, "usr", "src") + "/"
+        if here not in text:
+            with open(mk, "w") as f:
+                f.write(text.replace("/usr/src/", here))
+        util.mark(stamp)
     images = glob.glob(os.path.join(root, "boot", "vmlinuz-*"))
     kdir = os.path.join(root, "usr", "src", "linux-headers-%s-arm64" % abi)
     return {"root": root, "image": images[0], "kdir": kdir,
@@ -227,38 +328,64 @@ def busybox(arch):
     """Return the path of a static busybox for a Debian arch (arm64, armhf)."""
     conf = util.read_conf(VERSIONS)["busybox"]
     dest = os.path.join(util.CACHE, "busybox", arch)
-    bb = os.path.join(dest, "bin", "busybox")
-    if os.path.exists(bb):
-        return bb
     deb = download(conf["package"], conf["version"], arch)
     extract(deb, dest)
-    return bb
+    return os.path.join(dest, "bin", "busybox")
+
+
+def libdrm(arch):
+    """Return (include dirs, library dir) of libdrm's static library for a
+    Debian arch, extracted from libdrm-dev into the cache (never installed:
+    the host's apt architectures stay as they are)."""
+    conf = util.read_conf(VERSIONS)["libdrm"]
+    dest = os.path.join(util.CACHE, "libdrm", arch)
+    deb = download(conf["package"], conf["version"], arch)
+    extract(deb, dest)
+    inc = os.path.join(dest, "usr", "include")
+    triplet = {"arm64": "aarch64-linux-gnu", "armhf": "arm-linux-gnueabihf"}[arch]
+    return [inc, os.path.join(inc, "libdrm")], os.path.join(dest, "usr", "lib", triplet)
 
 
 def sparse():
     """Return the path of a sparse that parses every lab kernel's headers.
 
-    Built from Debian's source package (lab/versions.conf, [sparse]).
+    Built from Debian's source package (lab/versions.conf, [sparse]); a
+    pinned version that left the archive gives way to the newest there.
     """
     conf = util.read_conf(VERSIONS)["sparse"]
-    dest = os.path.join(util.CACHE, "tools", "sparse-%s" % conf["version"])
-    binary = os.path.join(dest, "sparse")
+    version = conf["version"]
+    binary = os.path.join(util.CACHE, "tools", "sparse-%s" % version, "sparse")
     if os.path.exists(binary):
         return binary
     update()
-    work = util.ensure_dir(dest + ".src")
+    out = subprocess.run(["apt-cache"] + _apt_opts() + ["showsrc", conf["package"]],
+                         capture_output=True, text=True).stdout
+    vers = re.findall(r"^Version: (\S+)", out, re.M)
+    if version not in vers:
+        newest = _newest(vers)
+        if newest is None:
+            raise util.LabError("no source package %s in the archive (see %s/update.log)"
+                                % (conf["package"], APT))
+        util.say("NOTE: sparse %s has left the archive; taking %s instead" % (version, newest))
+        version = newest
+    dest = os.path.join(util.CACHE, "tools", "sparse-%s" % version)
+    binary = os.path.join(dest, "sparse")
+    if os.path.exists(binary):
+        return binary
+    work = dest + ".src"
+    shutil.rmtree(work, ignore_errors=True)
+    util.ensure_dir(work)
     log = os.path.join(util.CACHE, "tools", "sparse.log")
-    util.say("downloading and building sparse %s from Debian's source package"
-             % conf["version"])
-    util.run_logged(["apt-get"] + _apt_opts() + ["source", "--download-only",
-                                                  "%s=%s" % (conf["package"], conf["version"])],
-                    log, "downloading sparse's source", cwd=work)
+    util.say("downloading and building sparse %s from Debian's source package" % version)
+    _retry(["apt-get"] + _apt_opts() + ["source", "--download-only",
+                                         "%s=%s" % (conf["package"], version)],
+           log, "downloading sparse's source", cwd=work)
     dsc = glob.glob(os.path.join(work, "*.dsc"))[0]
     tree = os.path.join(work, "tree")
-    shutil.rmtree(tree, ignore_errors=True)
     util.run_logged(["dpkg-source", "-x", dsc, tree], log, "unpacking sparse", cwd=work)
     util.run_logged(["make", "-C", tree, "CC=gcc", "-j2", "sparse"], log, "building sparse")
     util.ensure_dir(dest)
-    shutil.copy2(os.path.join(tree, "sparse"), binary)
+    shutil.copy2(os.path.join(tree, "sparse"), binary + ".tmp")
+    os.replace(binary + ".tmp", binary)
     shutil.rmtree(work, ignore_errors=True)
     return binary

@@ -154,8 +154,7 @@ def build(name, arch, extra_frags=(), intree=None, debug=True):
     took = util.run_logged(base + ["-j%d" % (cores + 1)] + ARCHES[arch]["targets"], log,
                            "building kernel %s/%s" % (name, arch), env=env)
     util.say("built kernel %s for %s in %s" % (name, arch, took))
-    with open(stamp, "w") as f:
-        f.write(placed)
+    util.mark(stamp, placed)
     return _kernel(name, arch, src, bdir, intree is not None)
 
 
@@ -164,10 +163,17 @@ def uapi(name, arch):
     src = fetch.kernel_source(name)
     out = os.path.join(util.CACHE, "uapi", "%s-%s" % (os.path.basename(src), arch))
     inc = os.path.join(out, "usr", "include")
-    if not os.path.exists(os.path.join(inc, "linux", "dma-buf.h")):
+    stamp = os.path.join(out, ".lab-done")
+    if not os.path.exists(stamp):
+        # Start again from nothing: a half-finished install leaves headers
+        # that look complete.
+        shutil.rmtree(out, ignore_errors=True)
+        util.ensure_dir(out)
+        open(out + ".log", "w").close()
         util.run_logged(["make", "-C", src, "O=" + out, "ARCH=" + arch,
                          "CROSS_COMPILE=" + ARCHES[arch]["cross"], "headers_install"],
                         out + ".log", "installing kernel %s uapi headers" % name)
+        util.mark(stamp)
     return inc
 
 

@@ -63,6 +63,16 @@ def run_logged(cmd, log, what, cwd=None, env=None, ticker=60):
     return elapsed(t0)
 
 
+def mark(path, content=""):
+    """Write a step's "done" marker atomically (temporary file, then rename),
+    so that a step interrupted half-way is never taken for a finished one."""
+    ensure_dir(os.path.dirname(path))
+    tmp = "%s.tmp%d" % (path, os.getpid())
+    with open(tmp, "w") as f:
+        f.write(content)
+    os.replace(tmp, path)
+
+
 def read_conf(path):
     cp = configparser.ConfigParser(interpolation=None)
     with open(path) as f:
