@@ -15,7 +15,7 @@ import sys
 from . import scenario, util
 
 def body(t, _res):
-    return "\n".join(scenario.load_lines(t) + [scenario.command_body("rmem_heap_bench")])
+    return "\n".join(scenario.load_lines(t) + [scenario.COMMAND_LINE])
 
 
 def main(argv=None):
@@ -24,10 +24,10 @@ def main(argv=None):
     ap.add_argument("--machines", default=os.environ.get("MACHINES") or "virt zcu102")
     args = ap.parse_args(argv)
     status = 0
-    for k in args.kernels.split():
+    for k in scenario.resolve(args.kernels.split()):
         for m in args.machines.split():
             out = os.path.join(util.OUT, "bench", "%s-%s" % (k, m))
-            sc = scenario.prepare(k, m, body, out, debug=False)
+            sc = scenario.prepare(k, m, body, out, debug=False, command="rmem_heap_bench\n")
             if sc["machine"].arch != "arm64":
                 util.say("skipping %s: the benchmark runs on arm64 guests" % m)
                 continue

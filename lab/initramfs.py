@@ -76,82 +76,41 @@ class Cpio:
         return path
 
 
-INIT_HEAD = r"""#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin:/sbin:/lab
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mount -t debugfs debugfs /sys/kernel/debug
-mount -t tmpfs tmpfs /tmp
-mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
-quiet() { read LAB_LVL LAB_REST < /proc/sys/kernel/printk; echo 1 > /proc/sys/kernel/printk; }
-loud() { echo "$LAB_LVL" > /proc/sys/kernel/printk; }
-# Run a suite with its output kept aside, then print it whole between
-# markers while kernel messages are held off the console (they stay in the
-# kernel log, which is printed at the end).
-lab_suite() {
-	n=$1; shift
-	read t0 rest < /proc/uptime
-	"$@" > /tmp/suite.out 2>&1
-	rc=$?
-	read t1 rest < /proc/uptime
-	quiet
-	echo "### lab: begin $n"
-	cat /tmp/suite.out
-	echo "### lab: took $n $t0 $t1"
-	echo "### lab: end $n rc=$rc"
-	loud
-}
-# Every DMA-API debug error, not only the first one, reaches the console.
-[ -w /sys/kernel/debug/dma-api/all_errors ] && echo 1 > /sys/kernel/debug/dma-api/all_errors
-# kmemleak: forget what boot left behind, so that the final scan reports
-# only what the tests leaked (LAB_KMEMLEAK=0 skips both scans).
-KML=/sys/kernel/debug/kmemleak
-[ -w $KML ] && [ "${LAB_KMEMLEAK:-1}" = 1 ] || KML=/nonexistent
-if [ -w $KML ]; then echo scan > $KML; echo clear > $KML; fi
-echo "### lab: booted $(uname -r)"
-cd /lab
-"""
-
-INIT_TAIL = r"""
-if [ -w $KML ]; then
-	# Objects younger than 5 s are not reported yet: let the last ones age.
-	sleep 5; echo scan > $KML
-	quiet; echo "### lab: kmemleak"; cat $KML; loud
-fi
-quiet
-echo "### lab: kernel log"
-dmesg
-echo "### lab: done"
-loud
-sync
-"""
+GUEST = os.path.join(util.TOP, "lab", "guest")
 
 
-def build(path, arch, body, poweroff, files=(), modules_root=None, modules=(), env=None):
+def build(path, arch, body, poweroff, files=(), modules_root=None, modules=(), env=None,
+          command=None):
     """Write an initramfs at path.
 
-    body: shell text run by /init after the common setup; env: shell
-    variables set first (LAB_KMEMLEAK=0: no kmemleak scans); files: (guest
-    path, host path) pairs; modules_root: a host lib/modules/<release> tree
-    from which `modules` (names) and their dependencies are packed with a
-    matching modules.dep for modprobe.
+    /init is lab/guest/init.sh; the other scripts of lab/guest go to
+    /etc/lab. body: shell text that /init runs after its setup
+    (/etc/lab/body.sh); env: shell variables set first (LAB_KMEMLEAK=0: no
+    kmemleak scans); command: a script for lab_command (/etc/lab/command.sh);
+    files: (guest path, host path) pairs; modules_root: a host
+    lib/modules/<release> tree from which `modules` (names) and their
+    dependencies are packed with a matching modules.dep for modprobe.
     """
     from . import fetch
     c = Cpio()
-    for d in ("bin", "sbin", "proc", "sys", "dev", "tmp", "lab", "etc", "root"):
+    for d in ("bin", "sbin", "proc", "sys", "dev", "tmp", "lab", "etc/lab", "root"):
         c.dir(d)
     c.chardev("dev/console", 5, 1)
     c.chardev("dev/null", 1, 3, 0o666)
     c.host_file("bin/busybox", fetch.busybox(arch), 0o755)
+    c.host_file("init", os.path.join(GUEST, "init.sh"), 0o755)
+    for f in sorted(os.listdir(GUEST)):
+        if f.endswith(".sh") and f != "init.sh":
+            c.host_file("etc/lab/" + f, os.path.join(GUEST, f), 0o755)
     for guest, host in files:
         c.host_file(guest, host)
     if modules_root:
         _pack_modules(c, modules_root, modules)
-    head = INIT_HEAD.replace("/bin/busybox --install -s /bin\n", "/bin/busybox --install -s /bin\n" + "".join(
-        "%s=%s\n" % kv for kv in sorted((env or {}).items())), 1)
-    c.file("init", head + body + INIT_TAIL + poweroff + "\n", 0o755)
+    env = dict(env or {}, LAB_POWEROFF=poweroff)
+    c.file("etc/lab/env", "".join("%s='%s'\n" % kv for kv in sorted(env.items())))
+    c.file("etc/lab/body.sh", body)
+    if command is not None:
+        c.file("etc/lab/command.sh", command, 0o755)
     util.ensure_dir(os.path.dirname(path))
     return c.write(path)
 

@@ -24,7 +24,7 @@ def body_for(command):
             lines.append("echo 'lab: the heap is loaded; leave QEMU with Ctrl-A x'")
             lines.append("setsid cttyhack sh -l")
         else:
-            lines.append(scenario.command_body("sh -c %s" % shlex.quote(shlex.join(command))))
+            lines.append(scenario.COMMAND_LINE)
         return "\n".join(lines) + "\n"
     return body
 
@@ -37,7 +37,8 @@ def main(argv=None):
         argv, command = argv[:i], argv[i + 1:]
     ap = argparse.ArgumentParser(prog="tools/lab", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--kernel", required=True, choices=scenario.KERNELS)
+    ap.add_argument("--kernel", required=True,
+                    help="6.1, 6.12, newest (or its series), debian, intree")
     ap.add_argument("--machine", required=True, choices=machine.names())
     ap.add_argument("--dtso", help="overlay to apply instead of the machine's default")
     ap.add_argument("--add", action="append", default=[], help="host file to copy to /host")
@@ -45,6 +46,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if command is not None and not command:
         ap.error("nothing after --")
+    args.kernel = scenario.resolve([args.kernel])[0]
     mach = machine.Machine(args.machine)
     if not scenario.runs_on(args.kernel, mach):
         ap.error("kernel %s does not run on %s" % (args.kernel, args.machine))
@@ -56,7 +58,8 @@ def main(argv=None):
         extra.append(("host/" + os.path.basename(f), os.path.abspath(f)))
     sc = scenario.prepare(args.kernel, args.machine, body_for(command), out,
                           overlay=os.path.abspath(args.dtso) if args.dtso else None,
-                          extra_files=extra)
+                          extra_files=extra,
+                          command=None if command is None else shlex.join(command) + "\n")
     log = os.path.join(out, "console.log")
     if command is None:
         util.say("booting kernel %s on %s (console log not kept in interactive mode)"

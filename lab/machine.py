@@ -25,6 +25,7 @@ class Machine:
         self.overlay = os.path.join(util.TOP, sec["overlay"])
         self.poweroff = sec["poweroff"]
         self.timeout = int(sec.get("timeout", "600"))
+        self.heaps = sec.get("heaps", "").split()
 
     @property
     def debian_arch(self):

@@ -7,9 +7,35 @@ import time
 
 from . import util
 
+# QEMU processes running now, so that an interrupted run can end them.
+_live = set()
+_live_lock = threading.Lock()
+
+
+def kill_all():
+    """End every guest this process started (Ctrl-C)."""
+    with _live_lock:
+        procs = list(_live)
+    for p in procs:
+        try:
+            p.kill()
+        except OSError:
+            pass
+
+
+def stderr_text(log):
+    """What QEMU itself printed on stderr during the boot logged at log."""
+    try:
+        with open(log + ".qemu", "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
 
 def command(machine, image, dtb, initrd, append=""):
-    cmdline = "console=%s rdinit=/init no_hash_pointers %s %s" % (
+    # panic=-1: a panicking guest ends at once instead of sitting out its
+    # time limit; workqueue.watchdog_thresh: the WQ watchdog's 30 s.
+    cmdline = "console=%s rdinit=/init no_hash_pointers panic=-1 workqueue.watchdog_thresh=30 %s %s" % (
         machine.console, machine.cmdline, append)
     return [machine.qemu] + machine.options + [
         "-kernel", image, "-dtb", dtb, "-initrd", initrd,
@@ -35,7 +61,9 @@ def boot(machine, image, dtb, initrd, log, timeout=None, append="", echo=None,
         return "", False, rc
     err = open(log + ".qemu", "wb")
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=err)
+                         stderr=err, start_new_session=True)
+    with _live_lock:
+        _live.add(p)
     chunks = []
 
     def pump():
@@ -56,6 +84,9 @@ def boot(machine, image, dtb, initrd, log, timeout=None, append="", echo=None,
         timed_out = True
         p.kill()
         rc = p.wait()
+    finally:
+        with _live_lock:
+            _live.discard(p)
     t.join(10)
     err.close()
     text = b"".join(chunks).decode("utf-8", "replace").replace("\r", "")

@@ -12,11 +12,33 @@ import sys
 
 from . import build, dtb, fetch, initramfs, kernel, machine, util
 
-KERNELS = ["6.1", "6.12", "7.2", "debian", "intree"]
+# Lab kernels built from Debian's source packages, besides the moving one.
+PINNED = ["6.1", "6.12"]
 DRIVER = os.path.join(util.TOP, "driver")
 JUDGE_KMOD = os.path.join(util.TOP, "selftests", "judge-kmod")
 INTREE_FRAG = os.path.join(util.TOP, "lab", "configs", "intree.config")
 INTREE_BASE = "6.12"
+
+
+def kernels():
+    """The matrix's kernel names, in table order: the pinned series, the
+    moving kernel by its series (7.3 today), Debian's and the in-tree one."""
+    newest = fetch.newest_kernel()[0]
+    return PINNED + ([newest] if newest not in PINNED else []) + ["debian", "intree"]
+
+
+def resolve(names):
+    """Map kernel names as users give them ("newest" included) to matrix names."""
+    known = kernels()
+    out = []
+    for n in names:
+        if n == "newest":
+            n = known[len(PINNED)] if len(known) > len(PINNED) + 2 else PINNED[-1]
+        if n not in known:
+            raise util.LabError("unknown kernel %r (known: %s, newest)" % (n, " ".join(known)))
+        if n not in out:
+            out.append(n)
+    return out
 
 
 def runs_on(kname, mach):
@@ -100,30 +122,6 @@ def kunit_available(t, res):
     return "rmem_heap_kunit" in res["kos"]
 
 
-LIFETIME = r"""
-lab_lifetime() {
-	echo "TAP version 13"
-	echo "1..3"
-	if [ -e /sys/class/dma_heap/rmem ]; then
-		# Heaps registered with the kernel's dma-heap framework cannot be
-		# removed, so the module must refuse to unload.
-		if rmmod rmem_heap 2>/dev/null; then r="not ok"; else r="ok"; fi
-		echo "$r 1 - the module refuses to unload (framework heaps cannot be removed)"
-		if [ -e /dev/dma_heap/rmem ]; then r="ok"; else r="not ok"; fi
-		echo "$r 2 - the heap is still there after the refused unload"
-		echo "ok 3 - reload # SKIP the module is permanent on this kernel"
-	else
-		if rmmod rmem_heap; then r="ok"; else r="not ok"; fi
-		echo "$r 1 - rmmod once no buffer is alive"
-		if [ ! -e /dev/dma_heap/rmem ] && [ ! -e /sys/class/rmem_heap/rmem ]; then r="ok"; else r="not ok"; fi
-		echo "$r 2 - the heaps are gone after unload"
-		if insmod /lab/rmem_heap.ko && [ -e /dev/dma_heap/rmem ]; then r="ok"; else r="not ok"; fi
-		echo "$r 3 - insmod again brings the heaps back"
-	fi
-}
-"""
-
-
 def load_lines(t):
     """Init lines that load the importers (distribution kernel) and the driver."""
     lines = []
@@ -134,19 +132,21 @@ def load_lines(t):
     return lines
 
 
-def test_body(t, res):
+def test_body(t, res, heaps=()):
     """The init script's body that loads the driver and runs every suite."""
-    lines = [LIFETIME] + load_lines(t)
+    lines = load_lines(t)
+    if heaps:
+        lines.append("lab_suite heaps sh /etc/lab/heaps.sh %s" % " ".join(heaps))
     lines.append("lab_suite rmem_heap_test ./rmem_heap_test")
     lines.append("lab_suite dmabuf-heap ./dmabuf-heap")
-    results = "/sys/kernel/debug/kunit/rmem_heap_alloc/results"
     if t.builtin:
-        lines.append("lab_suite kunit cat %s" % results)
+        lines.append("lab_suite kunit sh /etc/lab/kunit.sh")
     elif kunit_available(t, res):
-        lines.append("lab_suite kunit sh -c 'insmod /lab/rmem_heap_kunit.ko && cat %s; "
-                     "rc=$?; rmmod rmem_heap_kunit; exit $rc'" % results)
+        lines.append("lab_suite kunit sh /etc/lab/kunit.sh /lab/rmem_heap_kunit.ko")
+    else:
+        lines.append("lab_skip_suite kunit 'KUnit is not built for kernel %s'" % t.name)
     if not t.builtin:
-        lines.append("lab_suite lifetime lab_lifetime")
+        lines.append("lab_suite lifetime sh /etc/lab/lifetime.sh")
     return "\n".join(lines) + "\n"
 
 
@@ -156,7 +156,8 @@ def files(t, res, extra=()):
     return f + list(extra)
 
 
-def prepare(kname, mname, body, outdir, overlay=None, extra_files=(), debug=True, env=None):
+def prepare(kname, mname, body, outdir, overlay=None, extra_files=(), debug=True, env=None,
+            command=None):
     """Build what a boot of kname on mname needs; return a dict for boot()."""
     mach = machine.Machine(mname)
     t, image = target(kname, mach.arch, debug)
@@ -167,20 +168,19 @@ def prepare(kname, mname, body, outdir, overlay=None, extra_files=(), debug=True
     ird = initramfs.build(os.path.join(outdir, "initramfs.cpio"), mach.debian_arch, body,
                           mach.poweroff, files(t, res, extra_files),
                           modules_root=t.modules_root,
-                          modules=("vgem", "vivid") if t.modules_root else (), env=env)
+                          modules=("vgem", "vivid") if t.modules_root else (), env=env,
+                          command=command)
     return {"machine": mach, "target": t, "res": res, "image": image, "dtb": tree,
             "initrd": ird}
 
 
-def command_body(script):
-    """Init body lines that run script with kernel messages held off the
-    console, between the markers run_command() looks for."""
-    return ("quiet; echo '### lab: command begin'\n" + script.rstrip("\n")
-            + "\necho \"### lab: command end rc=$?\"; loud\n")
+# The body line that runs prepare()'s command between the markers that
+# run_command() looks for.
+COMMAND_LINE = "lab_command /etc/lab/command.sh"
 
 
 def run_command(sc, log, timeout=None, stream=None):
-    """Boot a prepared guest whose body came from command_body().
+    """Boot a prepared guest whose body runs COMMAND_LINE.
 
     What the command prints goes to stream (default stdout) as it arrives.
     Returns (exit status, or None if the command did not finish; console
