@@ -1,14 +1,24 @@
 """make check: the whole kernel x machine matrix, judged, with one closing line.
 
-    python3 -m lab.check [--kernels "6.1 7.2"] [--machines "virt zynq"]
+    python3 -m lab.check [--kernels "6.1 newest"] [--machines "virt zynq"]
+
+Order: the lab's own unit tests (parser and judge over canned logs), kernel
+builds, host checks (checkpatch, dt-schema), module builds, then the guests,
+two at a time. Every guest a failed build would have booted still gets a
+row, "not run", counted as a failure; a failure is printed when it happens;
+an error of the lab itself or Ctrl-C still prints the table and the
+closing line.
 """
 
 import argparse
 import concurrent.futures
 import os
+import re
 import subprocess
 import sys
+import threading
 import time
+import traceback
 
 from . import build, judge, machine, qemu, scenario, tap, util
 
@@ -23,6 +33,8 @@ class Row:
         self.verdict = "PASS"
         self.log = log
         self.notes = []
+        self.checks = set()        # distinct (suite, test) names seen
+        self.kernel_share = 0      # results of the kernel's own selftest
 
     def check(self, ok, what):
         if ok:
@@ -32,12 +44,60 @@ class Row:
             self.verdict = "FAIL"
             self.notes.append(what)
 
+    def not_run(self, why):
+        self.failed += 1
+        self.verdict = "NOT RUN"
+        self.notes.append("not run: " + why)
+
+    def label(self):
+        return "%s on %s" % (self.kernel, self.machine)
+
+
+_print_lock = threading.Lock()
+
+
+def report(row):
+    """Print a finished row's failure at once, not only in the final table."""
+    if row.verdict == "PASS":
+        return
+    with _print_lock:
+        util.say("FAILED: %s (%s)" % (row.label(), row.log))
+        for n in row.notes[:8]:
+            util.say("    " + n)
+
+
+def unit_tests(rows):
+    """The lab's own unit tests: parser and judge over canned logs."""
+    row = Row("-", "lab unit tests", os.path.join(util.OUT, "logs", "unit-tests.log"))
+    util.ensure_dir(os.path.dirname(row.log))
+    util.say("unit tests of the TAP parser and the judge (lab/test_*.py)")
+    with open(row.log, "w") as f:
+        r = subprocess.run([sys.executable, "-m", "unittest", "discover", "-v", "-s",
+                            os.path.join(util.TOP, "lab"), "-t", util.TOP,
+                            "-p", "test_*.py"],
+                           stdout=f, stderr=subprocess.STDOUT, cwd=util.TOP)
+    with open(row.log) as f:
+        text = f.read()
+    m = re.search(r"^Ran (\d+) tests?", text, re.M)
+    ran = int(m.group(1)) if m else 0
+    bad = re.findall(r"^(?:FAIL|ERROR): (\S+)", text, re.M)
+    row.passed = max(ran - len(bad), 0)
+    row.failed = len(bad) + (0 if ran and r.returncode == 0 or bad else 1)
+    for b in bad:
+        row.notes.append("unit test failed: " + b)
+    if row.failed:
+        row.verdict = "FAIL"
+        if not bad:
+            row.notes.append("unittest exited %d after %d tests" % (r.returncode, ran))
+    rows.append(row)
+    report(row)
+
 
 def host_checks(rows, newest_src):
     """Checks that run once, on the host: style and device-tree schema."""
     row = Row("-", "host", os.path.join(util.OUT, "logs", "host"))
     util.ensure_dir(row.log)
-    util.say("checkpatch --strict on the kernel sources")
+    util.say("checkpatch --strict on the kernel sources (%s)" % os.path.basename(newest_src))
     files = sorted(os.path.join(d, f)
                    for d in ("driver", "selftests/judge-kmod")
                    for f in os.listdir(os.path.join(util.TOP, d))
@@ -55,6 +115,7 @@ def host_checks(rows, newest_src):
                            env=dict(os.environ, RMEM_HEAP_OUT=util.OUT))
     row.check(r.returncode == 0, "dt-check failed (%s)" % log)
     rows.append(row)
+    report(row)
 
 
 def build_row(rows, t, res):
@@ -67,6 +128,8 @@ def build_row(rows, t, res):
             util.say("  " + w)
         row.check(not res["warnings"], "W=1/sparse warnings: %d" % len(res["warnings"]))
     rows.append(row)
+    report(row)
+    return not res["errors"]
 
 
 def _prepare(row, kname, mname, body, out, env=None):
@@ -74,52 +137,138 @@ def _prepare(row, kname, mname, body, out, env=None):
     try:
         return scenario.prepare(kname, mname, body, out, env=env)
     except (util.LabError, subprocess.CalledProcessError, OSError) as e:
-        row.check(False, "preparing the guest failed: %s" % e)
+        row.not_run("preparing the guest failed: %s" % e)
         return None
 
 
-def boot_job(kname, mname, logdir):
+class Watcher:
+    """Follows a guest's console as it runs: prints failing results as they
+    come and remembers which suite was running and its last line."""
+
+    def __init__(self, label):
+        self.label = label
+        self.suite = None
+        self.last = ""
+
+    def __call__(self, line):
+        line = line.rstrip("\r\n")
+        m = tap.BEGIN.match(line)
+        if m:
+            self.suite, self.last = m.group(1), ""
+            return
+        if tap.END.match(line):
+            self.suite = None
+            return
+        if self.suite and line.strip():
+            self.last = line.strip()
+            if re.match(r"\s*not ok\b", line):
+                with _print_lock:
+                    util.say("  %s: %s: %s" % (self.label, self.suite, line.strip()))
+
+    def where(self):
+        if self.suite:
+            return "while suite %s ran (its last line: %r)" % (self.suite, self.last[:160])
+        return None
+
+
+def score(row, text, kname, mname, skips):
+    """Count a guest's results into row, judging skips against the table."""
+    plain = ("dmabuf-heap",) if kname in ("6.1", "debian") else ()
+    for s in tap.parse(text, plain=plain):
+        for r in s.results:
+            row.checks.add((s.name, re.sub(r"^\d+\s+", "", r.name)))
+            if s.name == "dmabuf-heap":
+                row.kernel_share += 1
+            if r.status == "pass":
+                row.passed += 1
+            elif r.status == "skip":
+                why = judge.expected_skip(skips, kname, mname, s.name, r.name)
+                if why:
+                    row.skipped += 1
+                else:
+                    row.failed += 1
+                    row.notes.append("%s: unexpected skip: %s (%s)"
+                                     % (s.name, r.name, getattr(r, "reason", "")))
+            else:
+                row.failed += 1
+                row.notes.append("%s: not ok: %s" % (s.name, r.name))
+        for p in s.problems:
+            row.failed += 1
+            row.notes.append("%s: %s" % (s.name, p))
+
+
+def boot_job(kname, mname, logdir, skips):
     """Prepare a test boot; return (row, job) where job() boots and judges it."""
     row = Row(kname, mname)
-    sc = _prepare(row, kname, mname, scenario.test_body,
+    mach = machine.Machine(mname)
+    sc = _prepare(row, kname, mname,
+                  lambda t, res: scenario.test_body(t, res, mach.heaps),
                   os.path.join(logdir, "%s-%s" % (kname, mname)))
 
     def job():
-        util.say("booting kernel %s on %s" % (kname, mname))
+        util.say("booting kernel %s on %s (console: %s)" % (kname, mname, row.log))
+        w = Watcher("%s/%s" % (kname, mname))
         text, timed_out, _ = qemu.boot(sc["machine"], sc["image"], sc["dtb"], sc["initrd"],
-                                       row.log)
-        v = judge.judge(text, timed_out)
-        for s in tap.parse(text):
-            row.passed += s.passed
-            row.failed += s.failed
-            row.skipped += s.skipped
-            for f in s.failures:
-                row.notes.append("%s: %s" % (s.name, f))
+                                       row.log, echo=w)
+        v = judge.judge(text, timed_out, qemu_err=qemu.stderr_text(row.log))
+        score(row, text, kname, mname, skips)
         if row.passed + row.failed == 0:
             row.failed += 1
             row.notes.append("no test ran")
         if not v.ok:
             row.failed += 1
-            row.notes.append("judge: %s" % v.reason())
+            row.notes.append("judge: %s%s" % (v.reason(),
+                                               " " + w.where() if w.where() else ""))
             for kind, line in v.reports[:3]:
                 row.notes.append("  %s: %s" % (kind, line))
         if "### lab: insmod rmem_heap failed" in text:
             row.notes.append("insmod rmem_heap failed")
         row.verdict = "PASS" if row.failed == 0 and v.ok else "FAIL"
+        report(row)
     return row, (job if sc else None)
 
 
-# The judge must fail a guest that WARNs and one that hangs.
+# The judge must fail a guest that WARNs and one that hangs, for the right
+# reason: (name, body, time limit, expected reason, a line that must be in
+# the report or the log).
 JUDGE_CASES = [
-    ("judge-warn", "insmod /lab/judge_warn.ko\n", None, "WARN"),
-    ("judge-hang", "echo '### lab: hanging on purpose'; while :; do sleep 1; done\n", 45,
-     "timeout"),
+    ("judge-warn", "insmod /lab/judge_warn.ko\n", None, "WARN report",
+     re.compile(r"judge_warn")),
+    ("judge-hang", "echo '%s'; while :; do sleep 1; done\n" % judge.HANG_MARK, 45, "timeout",
+     re.compile(re.escape(judge.HANG_MARK))),
 ]
+
+
+def judge_case(row, v, text, want, evidence):
+    """A self-test guest is caught for the right reason: its verdict, and the
+    evidence (the WARN's module in the report, the hang's marker in the log)."""
+    got = v.reason()
+    if v.ok or got != want:
+        return "the judge said %r, expected %r" % (got, want)
+    if want == "timeout":
+        # A panic or oops would have been the reason (reports outrank a
+        # time-out), so a "timeout" here is a hang; it must be ours.
+        if not evidence.search(text):
+            return "timed out without its 'hanging on purpose' marker"
+    else:
+        # The first report must be the test module's WARN, not some other
+        # one: its evidence is in that splat (up to its end-of-trace line).
+        lines = text.splitlines()
+        first = v.reports[0][1]
+        idx = next((i for i, l in enumerate(lines) if l.strip() == first), None)
+        splat = []
+        for l in lines[idx:idx + 60] if idx is not None else []:
+            splat.append(l)
+            if "end trace" in l:
+                break
+        if not evidence.search("\n".join(splat)):
+            return "the first WARN is not the test module's: %r" % first
+    return None
 
 
 def judge_jobs(kname, mname, logdir):
     jobs = []
-    for name, body, limit, want in JUDGE_CASES:
+    for name, body, limit, want, evidence in JUDGE_CASES:
         row = Row(kname, "%s (%s)" % (mname, name))
         # kmemleak's scans take long under KASAN and TCG; these boots
         # only have to be judged a failure.
@@ -127,98 +276,184 @@ def judge_jobs(kname, mname, logdir):
                       os.path.join(logdir, "%s-%s-%s" % (kname, mname, name)),
                       env={"LAB_KMEMLEAK": "0"})
 
-        def job(row=row, sc=sc, name=name, limit=limit, want=want):
+        def job(row=row, sc=sc, name=name, limit=limit, want=want, evidence=evidence):
             util.say("booting kernel %s on %s: %s (must be judged a failure)"
                      % (kname, mname, name))
             text, timed_out, _ = qemu.boot(sc["machine"], sc["image"], sc["dtb"],
                                            sc["initrd"], row.log, timeout=limit)
-            v = judge.judge(text, timed_out)
-            got = v.reason()
-            row.check(not v.ok and got.startswith(want),
-                      "the judge said %r, expected a %s failure" % (got, want))
+            v = judge.judge(text, timed_out, qemu_err=qemu.stderr_text(row.log))
+            wrong = judge_case(row, v, text, want, evidence)
+            row.check(wrong is None, wrong or "")
+            report(row)
         jobs.append((row, job if sc else None))
     return jobs
 
 
-def print_table(rows):
+def print_table(rows, interrupted=False):
+    if not rows:
+        return
     w = max(len(r.machine) for r in rows)
     print()
-    print("%-8s %-*s %6s %6s %7s  %s" % ("kernel", w, "machine", "passed", "failed", "verdict", "log"))
+    if interrupted:
+        print("INTERRUPTED: a partial table; rows not run are failures")
+    print("%-8s %-*s %6s %6s %7s %8s  %s" % ("kernel", w, "machine", "passed", "failed",
+                                              "skipped", "verdict", "log"))
     for r in rows:
-        print("%-8s %-*s %6d %6d %7s  %s" % (r.kernel, w, r.machine, r.passed, r.failed,
-                                             r.verdict, r.log))
+        print("%-8s %-*s %6d %6d %7d %8s  %s" % (r.kernel, w, r.machine, r.passed, r.failed,
+                                                  r.skipped, r.verdict, r.log))
     bad = [r for r in rows if r.verdict != "PASS"]
     for r in bad:
-        print("\n%s on %s failed:" % (r.kernel, r.machine))
+        print("\n%s failed:" % r.label())
         for n in r.notes[:25]:
             print("  " + n)
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--kernels", default=os.environ.get("KERNELS") or " ".join(scenario.KERNELS))
-    ap.add_argument("--machines", default=os.environ.get("MACHINES") or " ".join(machine.names()))
-    args = ap.parse_args(argv)
-    kernels = args.kernels.split()
-    machines = args.machines.split()
-    for k in kernels:
-        if k not in scenario.KERNELS:
-            sys.exit("unknown kernel %r (known: %s)" % (k, " ".join(scenario.KERNELS)))
+def figures(rows):
+    """The two figures the README gives: result lines, and distinct checks
+    with the share the kernel's own selftest contributes."""
+    results = sum(r.passed + r.failed + r.skipped for r in rows)
+    distinct = set()
+    for r in rows:
+        distinct |= r.checks
+    kernel = sum(r.kernel_share for r in rows)
+    own = len([c for c in distinct if c[0] != "dmabuf-heap"])
+    print("results: %d result lines over the matrix; %d distinct checks (suite x test, "
+          "heap kind included), %d of them ours; the kernel's own dmabuf-heaps selftest "
+          "gives %d of the result lines (%.0f%%)"
+          % (results, len(distinct), own, kernel, 100.0 * kernel / results if results else 0))
+
+
+def run(rows, kernels, machines):
     mobjs = [machine.Machine(m) for m in machines]
-    t0 = time.monotonic()
     logdir = os.path.join(util.OUT, "logs")
-    rows = []
+    skips = judge.load_skips()
+    unit_tests(rows)
     combos = [(k, m) for k in kernels for m in mobjs if scenario.runs_on(k, m)]
     # Kernels first (the long part), then host checks, builds and boots.
     targets = []
     for k, m in combos:
         if (k, m.arch) not in targets:
             targets.append((k, m.arch))
-    failed_targets = set()
+    failed_targets = {}
     for k, arch in targets:
         try:
             t, _ = scenario.target(k, arch)
-            build_row(rows, t, scenario.built(t))
+            if not build_row(rows, t, scenario.built(t)):
+                failed_targets[(k, arch)] = "building for kernel %s/%s failed" % (k, arch)
         except (util.LabError, subprocess.CalledProcessError, OSError) as e:
             r = Row(k, "build-" + arch)
             r.check(False, str(e))
             rows.append(r)
-            failed_targets.add((k, arch))
+            report(r)
+            failed_targets[(k, arch)] = "kernel %s/%s: %s" % (k, arch, e)
+    # checkpatch with the newest kernel tree this run already has.
+    lab_kernels = [k for k in kernels if k[0].isdigit()] or ["6.1"]
     from . import fetch
-    host_checks(rows, fetch.kernel_source([k for k in scenario.KERNELS if k[0].isdigit()][-1]))
+    try:
+        host_checks(rows, fetch.kernel_source(lab_kernels[-1]))
+    except (util.LabError, subprocess.CalledProcessError, OSError) as e:
+        r = Row("-", "host")
+        r.check(False, str(e))
+        rows.append(r)
+        report(r)
     jobs = []
     # The slowest boots (KASAN arm64 kernels) first, so that the two lanes
     # end together.
     slow_first = sorted(combos, key=lambda c: (c[1].arch != "arm64", c[0] == "debian"))
     for k, m in slow_first:
-        if (k, m.arch) not in failed_targets:
-            jobs.append(boot_job(k, m.name, logdir))
+        if (k, m.arch) in failed_targets:
+            r = Row(k, m.name)
+            r.not_run(failed_targets[(k, m.arch)])
+            jobs.append((r, None))
+        else:
+            jobs.append(boot_job(k, m.name, logdir, skips))
     # The judge's own expected-failure checks, on a lab kernel of the run
     # (the newest on virt where there is one: it boots fastest).
-    lab_combos = [(k, m) for k, m in combos if k[0].isdigit() and (k, m.arch) not in failed_targets]
+    lab_combos = [(k, m) for k, m in combos if k[0].isdigit()]
     if lab_combos:
         k, m = sorted(lab_combos, key=lambda c: (c[1].name != "virt",
-                                                 -scenario.KERNELS.index(c[0])))[0]
-        jobs += judge_jobs(k, m.name, logdir)
+                                                 -kernels.index(c[0])))[0]
+        if (k, m.arch) in failed_targets:
+            for name, *_ in JUDGE_CASES:
+                r = Row(k, "%s (%s)" % (m.name, name))
+                r.not_run(failed_targets[(k, m.arch)])
+                jobs.append((r, None))
+        else:
+            jobs += judge_jobs(k, m.name, logdir)
+    for row, job in jobs:
+        rows.append(row)
+        if job is None and row.verdict == "PASS":
+            row.not_run("no guest was prepared")
+        if job is None:
+            report(row)
     njobs = int(os.environ.get("LAB_JOBS", "2"))
-    util.say("booting %d guests, %d at a time" % (len(jobs), njobs))
-    with concurrent.futures.ThreadPoolExecutor(max_workers=njobs) as pool:
-        for f in [pool.submit(job) for _, job in jobs if job]:
-            f.result()
-    rows += [row for row, _ in jobs]
-    print_table(rows)
+    todo = [(row, job) for row, job in jobs if job]
+    util.say("booting %d guests, %d at a time" % (len(todo), njobs))
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=njobs)
+    futures = {pool.submit(job): row for row, job in todo}
+    try:
+        for f in concurrent.futures.as_completed(futures):
+            try:
+                f.result()
+            except Exception as e:      # a bug of the lab's: the row fails
+                row = futures[f]
+                row.failed += 1
+                row.verdict = "FAIL"
+                row.notes.append("lab error: %s" % e)
+                traceback.print_exc()
+    except BaseException:
+        for f, row in futures.items():
+            if not f.done():
+                f.cancel()
+                if row.verdict == "PASS" and row.passed + row.failed == 0:
+                    row.failed += 1
+                    row.verdict = "INTERRUPTED"
+                    row.notes.append("interrupted before it finished")
+        qemu.kill_all()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--kernels", default=os.environ.get("KERNELS") or "")
+    ap.add_argument("--machines", default=os.environ.get("MACHINES") or "")
+    args = ap.parse_args(argv)
+    t0 = time.monotonic()
+    rows = []
+    status = 0
+    interrupted = False
+    try:
+        kernels = scenario.resolve(args.kernels.split()) if args.kernels.split() \
+            else scenario.kernels()
+        machines = args.machines.split() or machine.names()
+        util.say("kernels: %s; machines: %s" % (" ".join(kernels), " ".join(machines)))
+        run(rows, kernels, machines)
+    except KeyboardInterrupt:
+        interrupted = True
+        status = 130
+        r = Row("-", "interrupted")
+        r.failed = 1
+        r.verdict = "INTERRUPTED"
+        r.notes.append("Ctrl-C: pending jobs stopped, guests ended")
+        rows.append(r)
+    except Exception as e:             # the lab itself failed: say so, count it
+        traceback.print_exc()
+        r = Row("-", "lab")
+        r.check(False, "the lab stopped: %s" % e)
+        rows.append(r)
+    print_table(rows, interrupted)
+    figures(rows)
     passed = sum(r.passed for r in rows)
     failed = sum(r.failed for r in rows)
     skipped = sum(r.skipped for r in rows)
     util.say("make check took %s" % util.elapsed(t0))
     print("%d passed, %d failed" % (passed, failed) + (", %d skipped" % skipped if skipped else ""))
-    return 1 if failed else 0
+    if status:
+        return status
+    return 1 if failed or not passed else 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except util.LabError as e:
-        print("lab: %s" % e, file=sys.stderr)
-        print("0 passed, 1 failed")
-        sys.exit(1)
+    sys.exit(main())

@@ -7,18 +7,39 @@ The init script prints, around every suite:
     ### lab: end NAME rc=N
 
 A suite's results are its leaf test lines ("ok N ..." / "not ok N ..." at
-any indent that have no nested results of their own). A parent line that
-says "not ok" while none of its children failed counts as one failure; a
-non-zero exit status with no failing line counts as one failure, and a
-suite that printed no result line at all counts as one test judged by its
-exit status (the 6.1 dmabuf-heaps selftest prints plain text).
+any indent that have no nested results of their own). Counting is strict,
+as kunit_tool's is:
+
+- every plan ("1..N") is read: fewer results than planned at that level is
+  a failure ("missing N results"), more is one too;
+- "1..0 # SKIP reason" is one skipped suite;
+- a parent that says "not ok" while none of its children failed is one
+  failure, and so is a non-zero exit status with no failing line;
+- a suite that printed no result line at all fails ("no results"), except
+  the suites named in `plain`, which print plain text and are judged by
+  their exit status (6.1's own dmabuf-heaps selftest);
+- a suite whose end marker never came (the guest crashed or hung) fails.
 """
 
 import re
 
 BEGIN = re.compile(r"^### lab: begin (\S+)\s*$")
 END = re.compile(r"^### lab: end (\S+) rc=(-?\d+)\s*$")
-RESULT = re.compile(r"^(\s*)(ok|not ok)\s+(\d+)\s*-?\s*(.*)$")
+RESULT = re.compile(r"^(\s*)(ok|not ok)\b\s*(\d+)?\s*-?\s*(.*)$")
+PLAN = re.compile(r"^(\s*)1\.\.(\d+)\s*(#\s*(?:SKIP|Skipped:?)\s*(.*))?\s*$", re.I)
+SKIP = re.compile(r"#\s*SKIP\b", re.I)
+
+
+class Result:
+    """One leaf test result. status: pass, fail or skip."""
+
+    def __init__(self, name, status, number=None):
+        self.name = name
+        self.status = status
+        self.number = number
+
+    def __repr__(self):
+        return "Result(%r, %s)" % (self.name, self.status)
 
 
 class Suite:
@@ -26,54 +47,125 @@ class Suite:
         self.name = name
         self.lines = []
         self.rc = None
-        self.passed = 0
-        self.failed = 0
-        self.skipped = 0
-        self.failures = []
+        self.results = []      # leaf Results, in order
+        self.problems = []     # failures that are not a test line (plans, exit status)
+
+    @property
+    def passed(self):
+        return sum(r.status == "pass" for r in self.results)
+
+    @property
+    def failed(self):
+        return sum(r.status == "fail" for r in self.results) + len(self.problems)
+
+    @property
+    def skipped(self):
+        return sum(r.status == "skip" for r in self.results)
+
+    @property
+    def failures(self):
+        return ["not ok: " + r.name for r in self.results if r.status == "fail"] + self.problems
 
     def __repr__(self):
         return "Suite(%s: %d passed, %d failed, %d skipped, rc=%s)" % (
             self.name, self.passed, self.failed, self.skipped, self.rc)
 
 
-def _evaluate(suite):
-    results = []
-    for line in suite.lines:
-        m = RESULT.match(line.replace("\t", "    "))
+def test_name(desc):
+    """A result's name without its directive ("# SKIP ...")."""
+    return re.split(r"\s+#\s", " " + desc, 1)[0].strip()
+
+
+def _evaluate(suite, plain):
+    results = []       # (indent, ok, desc, number)
+    blocks = []        # open plan blocks: [indent, planned, seen]
+
+    def close(deeper_than):
+        while blocks and blocks[-1][0] > deeper_than:
+            _check_block(blocks.pop())
+
+    def _check_block(b):
+        indent, planned, seen = b
+        if planned is None:
+            return
+        if seen < planned:
+            suite.problems.append("missing %d results (planned %d, got %d%s)"
+                                  % (planned - seen, planned, seen,
+                                     ", indent %d" % indent if indent else ""))
+        elif seen > planned:
+            suite.problems.append("%d results more than the plan of %d" % (seen - planned, planned))
+
+    skipped_plan = None
+    for raw in suite.lines:
+        line = raw.replace("\t", "    ")
+        m = PLAN.match(line)
         if m:
-            results.append((len(m.group(1)), m.group(2) == "ok", m.group(4).strip()))
-    for i, (indent, ok, desc) in enumerate(results):
+            indent = len(m.group(1))
+            close(indent)
+            if blocks and blocks[-1][0] == indent and blocks[-1][1] is None and blocks[-1][2]:
+                # A plan at the end of its results (TAP allows both places).
+                blocks[-1][1] = int(m.group(2))
+                continue
+            if blocks and blocks[-1][0] == indent:
+                _check_block(blocks.pop())
+            blocks.append([indent, int(m.group(2)), 0])
+            if int(m.group(2)) == 0 and m.group(3):
+                skipped_plan = (m.group(4) or "").strip()
+            continue
+        m = RESULT.match(line)
+        if m:
+            indent = len(m.group(1))
+            close(indent)
+            if not blocks or blocks[-1][0] != indent:
+                blocks.append([indent, None, 0])
+            blocks[-1][2] += 1
+            results.append((indent, m.group(2) == "ok", m.group(4).strip(), m.group(3)))
+    close(-1)
+
+    for i, (indent, ok, desc, num) in enumerate(results):
         # Children of a result are the results right before it with a
         # deeper indent (KTAP prints the subtests first, then the parent).
-        children = []
         j = i - 1
+        children = []
         while j >= 0 and results[j][0] > indent:
             children.append(results[j])
             j -= 1
         if children:
             if not ok and all(c[1] for c in children):
-                suite.failed += 1
-                suite.failures.append(desc)
+                suite.problems.append("parent not ok with no failing subtest: %s"
+                                      % test_name(desc))
             continue
-        if ok and re.search(r"#\s*SKIP", desc, re.I):
-            suite.skipped += 1
+        if ok and SKIP.search(desc):
+            status = "skip"
         elif ok:
-            suite.passed += 1
+            status = "pass"
         else:
-            suite.failed += 1
-            suite.failures.append(desc)
-    if not results:
-        if suite.rc == 0:
-            suite.passed += 1
-        else:
-            suite.failed += 1
-            suite.failures.append("exit status %s" % suite.rc)
+            status = "fail"
+        suite.results.append(Result(test_name(desc), status, num))
+        if status == "skip":
+            suite.results[-1].reason = re.split(SKIP, desc, 1)[1].strip()
+
+    if skipped_plan is not None and not results:
+        r = Result("(whole suite)", "skip")
+        r.reason = skipped_plan
+        suite.results.append(r)
+    elif not results:
+        if suite.name in plain and suite.rc == 0:
+            suite.results.append(Result("(plain output, exit status 0)", "pass"))
+        elif suite.name in plain:
+            suite.results.append(Result("(plain output, exit status %s)" % suite.rc, "fail"))
+        elif suite.rc is not None:
+            suite.problems.append("no results (exit status %s)" % suite.rc)
+    if skipped_plan is not None and not results and suite.rc == 4:
+        suite.rc = 0       # kselftest's "skip" exit status, with a skip plan
+    if suite.rc is None:
+        suite.problems.append("did not finish: no end marker (the guest crashed, hung or "
+                              "was stopped while it ran)")
     elif suite.rc != 0 and suite.failed == 0:
-        suite.failed += 1
-        suite.failures.append("exit status %s with no failing test line" % suite.rc)
+        suite.problems.append("exit status %s with no failing test line" % suite.rc)
 
 
-def parse(text):
+def parse(text, plain=()):
     """Return the list of Suites in a console log (unfinished ones fail)."""
     suites = []
     cur = None
@@ -92,5 +184,5 @@ def parse(text):
         if cur is not None:
             cur.lines.append(line)
     for s in suites:
-        _evaluate(s)
+        _evaluate(s, plain)
     return suites
