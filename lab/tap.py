@@ -17,7 +17,7 @@ as kunit_tool's is:
   failure, and so is a non-zero exit status with no failing line;
 - a suite that printed no result line at all fails ("no results"), except
   the suites named in `plain`, which print plain text and are judged by
-  their exit status (6.1's own dmabuf-heaps selftest);
+  their exit status and any FAIL line (6.1's own dmabuf-heaps selftest);
 - a suite whose end marker never came (the guest crashed or hung) fails.
 """
 
@@ -150,10 +150,12 @@ def _evaluate(suite, plain):
         r.reason = skipped_plan
         suite.results.append(r)
     elif not results:
-        if suite.name in plain and suite.rc == 0:
+        fails = [l.strip() for l in suite.lines if re.search(r"\bFAIL\b", l)]
+        if suite.name in plain and suite.rc == 0 and not fails:
             suite.results.append(Result("(plain output, exit status 0)", "pass"))
         elif suite.name in plain:
-            suite.results.append(Result("(plain output, exit status %s)" % suite.rc, "fail"))
+            suite.results.append(Result("(plain output, exit status %s%s)" % (
+                suite.rc, ", " + fails[0] if fails else ""), "fail"))
         elif suite.rc is not None:
             suite.problems.append("no results (exit status %s)" % suite.rc)
     if skipped_plan is not None and not results and suite.rc == 4:
