@@ -162,6 +162,10 @@ def prepare(kname, mname, body, outdir, overlay=None, extra_files=(), debug=True
     mach = machine.Machine(mname)
     t, image = target(kname, mach.arch, debug)
     res = built(t)
+    if res["errors"] or not (t.builtin or "rmem_heap" in res["kos"]):
+        raise util.LabError("the module did not build for kernel %s/%s: %s (log: %s)"
+                            % (kname, mach.arch, "; ".join(res["errors"]) or "no rmem_heap.ko",
+                               ", ".join(res["logs"])))
     util.ensure_dir(outdir)
     tree = dtb.build(mach, getattr(t, "kernel", None), outdir, overlay)
     body = body(t, res) if callable(body) else body

@@ -382,3 +382,45 @@ class JudgeCaseTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class QemuAudioTest(unittest.TestCase):
+    """The ZCU102 model's audio notice is allowed; a sound back end's errors
+    (what QEMU prints without the machine file's 'none' audiodev) are not."""
+
+    def test_audiodev_none_notice_allowed(self):
+        err = ("audio: Device xlnx_dp.audio: audiodev default parameter is deprecated, "
+               "please specify audiodev=snd0\n")
+        v = judge.judge("### lab: done\n", qemu_err=err)
+        self.assertTrue(v.ok, v.reports)
+
+    def test_real_audio_probe_noise_reported(self):
+        v = judge.judge("### lab: done\n", qemu_err=read_log("real-zcu102-6.1.qemu"))
+        self.assertFalse(v.ok)
+        self.assertEqual({k for k, _ in v.reports}, {"QEMU"})
+        self.assertIn("qemu: module audio-audio-pa not found, do you want to install "
+                      "qemu-system-gui package?", [l for _, l in v.reports])
+
+
+class RealLogTest(unittest.TestCase):
+    """Whole console logs of real lab boots (6.1 on virt, arm64, and on
+    zynq, 32-bit arm), and the judge's two self-test guests as they ran."""
+
+    def test_real_boots_are_clean(self):
+        for name in ("real-virt-6.1.log", "real-zynq-6.1.log"):
+            v = judge.judge(read_log(name))
+            self.assertTrue(v.ok, (name, v.reason(), v.reports[:3]))
+
+    def test_real_judge_warn_caught_for_its_reason(self):
+        text = read_log("real-virt-6.1-judge-warn.log")
+        v = judge.judge(text)
+        self.assertEqual(v.reason(), "WARN report")
+        _n, _b, _l, want, evidence = [c for c in check.JUDGE_CASES if c[0] == "judge-warn"][0]
+        self.assertIsNone(check.judge_case(check.Row("6.1", "virt"), v, text, want, evidence))
+
+    def test_real_judge_hang_caught_for_its_reason(self):
+        text = read_log("real-virt-6.1-judge-hang.log")
+        v = judge.judge(text, timed_out=True)
+        self.assertEqual(v.reason(), "timeout")
+        _n, _b, _l, want, evidence = [c for c in check.JUDGE_CASES if c[0] == "judge-hang"][0]
+        self.assertIsNone(check.judge_case(check.Row("6.1", "virt"), v, text, want, evidence))

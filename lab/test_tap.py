@@ -262,3 +262,20 @@ class PlainOutputTest(unittest.TestCase):
         s = tap.parse(text, plain=("dmabuf-heap",))[0]
         self.assertEqual((s.passed, s.failed), (0, 1))
         self.assertIn("FAIL (mmap() failed)", s.results[0].name)
+
+
+class RealLogTest(unittest.TestCase):
+    """Whole console logs of real lab boots: 6.1 on virt (arm64) and on
+    zynq (32-bit arm), with kernel errors streamed among the results."""
+
+    def test_real_suites(self):
+        for name in ("real-virt-6.1.log", "real-zynq-6.1.log"):
+            suites = parse_log(name, plain=("dmabuf-heap",))
+            got = [(s.name, s.passed, s.failed, s.skipped) for s in suites]
+            self.assertEqual(got, [("heaps", 6, 0, 0), ("rmem_heap_test", 50, 0, 0),
+                                   ("dmabuf-heap", 1, 0, 0), ("kunit", 9, 0, 0),
+                                   ("lifetime", 3, 0, 0)], name)
+
+    def test_real_log_without_plain_fallback_fails_dmabuf_heap(self):
+        suites = parse_log("real-zynq-6.1.log")
+        self.assertEqual(get_suite(suites, "dmabuf-heap").problems, ["no results (exit status 0)"])
