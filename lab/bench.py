@@ -12,13 +12,14 @@ import argparse
 import os
 import sys
 
-from . import scenario, util
+from . import qemu, scenario, util
 
 def body(t, _res):
     return "\n".join(scenario.load_lines(t) + [scenario.COMMAND_LINE])
 
 
 def main(argv=None):
+    qemu.stop_on_sigterm()
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--kernels", default=os.environ.get("KERNELS") or "6.12")
     ap.add_argument("--machines", default=os.environ.get("MACHINES") or "virt zcu102")

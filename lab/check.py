@@ -296,10 +296,10 @@ def print_table(rows, interrupted=False):
     print()
     if interrupted:
         print("INTERRUPTED: a partial table; rows not run are failures")
-    print("%-8s %-*s %6s %6s %7s %8s  %s" % ("kernel", w, "machine", "passed", "failed",
+    print("%-8s %-*s %6s %6s %7s %11s  %s" % ("kernel", w, "machine", "passed", "failed",
                                               "skipped", "verdict", "log"))
     for r in rows:
-        print("%-8s %-*s %6d %6d %7d %8s  %s" % (r.kernel, w, r.machine, r.passed, r.failed,
+        print("%-8s %-*s %6d %6d %7d %11s  %s" % (r.kernel, w, r.machine, r.passed, r.failed,
                                                   r.skipped, r.verdict, r.log))
     bad = [r for r in rows if r.verdict != "PASS"]
     for r in bad:
@@ -402,15 +402,18 @@ def run(rows, kernels, machines):
                 row.notes.append("lab error: %s" % e)
                 traceback.print_exc()
     except BaseException:
-        for f, row in futures.items():
-            if not f.done():
-                f.cancel()
-                if row.verdict == "PASS" and row.passed + row.failed == 0:
-                    row.failed += 1
-                    row.verdict = "INTERRUPTED"
-                    row.notes.append("interrupted before it finished")
+        # Stop what has not started, end the guests that run, and let their
+        # jobs finish judging what they got, so that the table comes last.
+        for f in futures:
+            f.cancel()
         qemu.kill_all()
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
+        for f, row in futures.items():
+            if f.cancelled() or row.verdict != "PASS" or row.passed + row.failed == 0:
+                if f.cancelled():
+                    row.failed += 1
+                row.verdict = "INTERRUPTED"
+                row.notes.insert(0, "interrupted before it finished")
         raise
     pool.shutdown()
 
@@ -420,6 +423,7 @@ def main(argv=None):
     ap.add_argument("--kernels", default=os.environ.get("KERNELS") or "")
     ap.add_argument("--machines", default=os.environ.get("MACHINES") or "")
     args = ap.parse_args(argv)
+    qemu.stop_on_sigterm()
     t0 = time.monotonic()
     rows = []
     status = 0
@@ -436,7 +440,7 @@ def main(argv=None):
         r = Row("-", "interrupted")
         r.failed = 1
         r.verdict = "INTERRUPTED"
-        r.notes.append("Ctrl-C: pending jobs stopped, guests ended")
+        r.notes.append("interrupted (Ctrl-C or SIGTERM): pending jobs stopped, guests ended")
         rows.append(r)
     except Exception as e:             # the lab itself failed: say so, count it
         traceback.print_exc()

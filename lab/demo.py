@@ -8,12 +8,13 @@ one would check on a board.
 import os
 import sys
 
-from . import scenario, util
+from . import qemu, scenario, util
 
 SCRIPT = os.path.join(util.TOP, "lab", "guest", "demo.sh")
 
 
 def main():
+    qemu.stop_on_sigterm()
     kname, mname = os.environ.get("DEMO_KERNEL", "6.1"), os.environ.get("DEMO_MACHINE", "zcu102")
     out = os.path.join(util.OUT, "demo")
 

@@ -30,6 +30,7 @@ def body_for(command):
 
 
 def main(argv=None):
+    qemu.stop_on_sigterm()
     argv = sys.argv[1:] if argv is None else argv
     command = None
     if "--" in argv:

@@ -1,6 +1,8 @@
 """Boot a guest in QEMU with a time limit and keep its console log."""
 
+import atexit
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -21,6 +23,20 @@ def kill_all():
             p.kill()
         except OSError:
             pass
+
+
+# Guests run in their own session (Ctrl-C reaches the lab, which ends them
+# itself); whatever way the lab exits, none is left behind.
+atexit.register(kill_all)
+
+
+def _terminated(signum, _frame):
+    raise KeyboardInterrupt("signal %d" % signum)
+
+
+def stop_on_sigterm():
+    """Treat SIGTERM (a CI time-out, kill) like Ctrl-C: the runner cleans up."""
+    signal.signal(signal.SIGTERM, _terminated)
 
 
 def stderr_text(log):
