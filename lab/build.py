@@ -65,6 +65,8 @@ def kmod(target, srcdir, outdir, what, extra=(), strict=False):
     key = util.digest(" ".join(args), *srcs)
     if not (os.path.exists(stamp) and os.path.exists(log) and open(stamp).read() == key):
         open(log, "w").close()
+        util.say("building %s for kernel %s/%s%s (log: %s)" % (
+            what, target.name, target.arch, " with W=1 and sparse" if strict else "", log))
         if strict:
             subprocess.run(args + ["clean"], stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
@@ -86,6 +88,8 @@ def tests(target, outdir):
     log = os.path.join(outdir, "selftests.log")
     open(log, "w").close()
     incs, lib = fetch.libdrm({"arm64": "arm64", "arm": "armhf"}[target.arch])
+    util.say("building the test programs for kernel %s/%s (log: %s)"
+             % (target.name, target.arch, log))
     util.run_logged(["make", "-C", os.path.join(util.TOP, "selftests"),
                      "CROSS_COMPILE=" + CROSS[target.arch], "KSRC=" + target.ksrc,
                      "UAPI=" + target.uapi, "O=" + out, "-j2",

@@ -170,6 +170,7 @@ def uapi(name, arch):
         shutil.rmtree(out, ignore_errors=True)
         util.ensure_dir(out)
         open(out + ".log", "w").close()
+        util.say("installing kernel %s's uapi headers for %s (log: %s.log)" % (name, arch, out))
         util.run_logged(["make", "-C", src, "O=" + out, "ARCH=" + arch,
                          "CROSS_COMPILE=" + ARCHES[arch]["cross"], "headers_install"],
                         out + ".log", "installing kernel %s uapi headers" % name)
