@@ -50,8 +50,15 @@ def stderr_text(log):
 
 def command(machine, image, dtb, initrd, append=""):
     # panic=-1: a panicking guest ends at once instead of sitting out its
-    # time limit; workqueue.watchdog_thresh: the WQ watchdog's 30 s.
-    cmdline = "console=%s rdinit=/init no_hash_pointers panic=-1 workqueue.watchdog_thresh=30 %s %s" % (
+    # time limit. watchdog_thresh=30 (a soft lockup is reported after 60 s)
+    # and workqueue.watchdog_thresh=60: a TCG guest starved of host CPU (two
+    # guests of up to four vCPUs on two cores, builds beside them) once went
+    # 23 s without scheduling in boot, which the default 20 s calls a
+    # lockup. kunit.autorun=1: 7.x kernels have KUNIT_AUTORUN_ENABLED, which
+    # allnoconfig turns off, and then a suite's module loads without running
+    # its tests (6.x ignore the parameter).
+    cmdline = ("console=%s rdinit=/init no_hash_pointers panic=-1 watchdog_thresh=30 "
+               "workqueue.watchdog_thresh=60 kunit.autorun=1 %s %s" % (
         machine.console, machine.cmdline, append)
     return [machine.qemu] + machine.options + [
         "-kernel", image, "-dtb", dtb, "-initrd", initrd,
