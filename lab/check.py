@@ -432,7 +432,9 @@ def main(argv=None):
         kernels = scenario.resolve(args.kernels.split()) if args.kernels.split() \
             else scenario.kernels()
         machines = args.machines.split() or machine.names()
-        util.say("kernels: %s; machines: %s" % (" ".join(kernels), " ".join(machines)))
+        from . import fetch
+        util.say("kernels: %s; machines: %s" % (
+            ", ".join("%s (%s)" % (k, fetch.describe(k)) for k in kernels), " ".join(machines)))
         run(rows, kernels, machines)
     except KeyboardInterrupt:
         interrupted = True

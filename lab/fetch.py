@@ -238,6 +238,17 @@ def _source_package(name):
     return pkg, version
 
 
+def describe(name):
+    """The package version a kernel name stands for, as the run will use it."""
+    if name == "debian":
+        sec = util.read_conf(VERSIONS)["debian"]
+        return "linux-image-%s-arm64 %s" % _distro_abi(sec)
+    if name == "intree":
+        name = "6.12"
+    package, pinned = _source_package(name)
+    return "%s %s" % (package, pinned)
+
+
 def kernel_source(name):
     """Return the path of the unpacked source tree of kernel `name` (6.1, ...)."""
     package, pinned = _source_package(name)
