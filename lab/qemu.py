@@ -59,7 +59,7 @@ def command(machine, image, dtb, initrd, append=""):
     # its tests (6.x ignore the parameter).
     cmdline = ("console=%s rdinit=/init no_hash_pointers panic=-1 watchdog_thresh=30 "
                "workqueue.watchdog_thresh=60 kunit.autorun=1 %s %s" % (
-        machine.console, machine.cmdline, append)
+                   machine.console, machine.cmdline, append))
     return [machine.qemu] + machine.options + [
         "-kernel", image, "-dtb", dtb, "-initrd", initrd,
         "-append", " ".join(cmdline.split())]
