@@ -12,18 +12,10 @@ import os
 import tempfile
 import unittest
 
-from lab import check, judge, util
+from lab import check, judge, testdata, util
 
-TEST_DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_data")
-
-
-def test_data_path(name):
-    return os.path.join(TEST_DATA_DIR, name)
-
-
-def read_log(name):
-    with open(test_data_path(name)) as f:
-        return f.read()
+read_log = testdata.read_log
+test_data_path = testdata.path
 
 
 def judge_log(name, **kw):

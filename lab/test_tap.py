@@ -6,21 +6,12 @@ The logs live in lab/test_data/ (see its README); each test reads one with
 read_log() and looks at the suites tap.parse() finds in it.
 """
 
-import os
 import unittest
 
-from lab import tap
+from lab import tap, testdata
 
-TEST_DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_data")
-
-
-def test_data_path(name):
-    return os.path.join(TEST_DATA_DIR, name)
-
-
-def read_log(name):
-    with open(test_data_path(name)) as f:
-        return f.read()
+read_log = testdata.read_log
+test_data_path = testdata.path
 
 
 def parse_log(name, plain=()):
