@@ -82,13 +82,10 @@ def unit_tests(rows):
     ran = int(m.group(1)) if m else 0
     bad = re.findall(r"^(?:FAIL|ERROR): (\S+)", text, re.M)
     row.passed = max(ran - len(bad), 0)
-    row.failed = len(bad) + (0 if ran and r.returncode == 0 or bad else 1)
     for b in bad:
-        row.notes.append("unit test failed: " + b)
-    if row.failed:
-        row.verdict = "FAIL"
-        if not bad:
-            row.notes.append("unittest exited %d after %d tests" % (r.returncode, ran))
+        row.check(False, "unit test failed: " + b)
+    if not bad and (r.returncode != 0 or ran == 0):
+        row.check(False, "unittest exited %d after %d tests" % (r.returncode, ran))
     rows.append(row)
     report(row)
 

@@ -190,13 +190,20 @@ def _series_key(series):
     return tuple(int(x) for x in series.split("."))
 
 
+_newest_kernel = None
+
+
 def newest_kernel():
     """(series, package, version) of the newest released linux-source-*.
 
     Searched in every suite of the lab's sources, backports included;
-    release candidates ("~rc") are not releases. The answer is remembered
-    in the cache, for a run whose package lists could not be refreshed.
+    release candidates ("~rc") are not releases. Looked up once a run and
+    remembered in the cache, for a run whose package lists could not be
+    refreshed.
     """
+    global _newest_kernel
+    if _newest_kernel:
+        return _newest_kernel
     memo = os.path.join(util.CACHE, "newest-kernel")
     update()
     out = subprocess.run(["apt-cache"] + _apt_opts() + ["search", "--names-only",
@@ -206,23 +213,20 @@ def newest_kernel():
     for line in out.splitlines():
         pkg = line.split(" - ")[0].strip()
         series = pkg[len("linux-source-"):]
-        vers = [v for v in _versions(pkg) if "~rc" not in v and "rc" not in v.split("-")[0]]
+        vers = [v for v in _versions(pkg) if "~rc" not in v]
         if vers and (best is None or _series_key(series) > _series_key(best[0])):
             best = (series, pkg, _newest(vers))
     if best:
-        tmp = memo + ".tmp"
-        util.ensure_dir(util.CACHE)
-        with open(tmp, "w") as f:
-            f.write(" ".join(best) + "\n")
-        os.replace(tmp, memo)
-        return best
-    if os.path.exists(memo):
+        util.mark(memo, " ".join(best) + "\n")
+    elif os.path.exists(memo):
         with open(memo) as f:
-            series, pkg, version = f.read().split()
+            best = tuple(f.read().split())
         util.say("NOTE: no linux-source package found in the package lists; using the"
-                 " last one seen, %s %s" % (pkg, version))
-        return series, pkg, version
-    raise util.LabError("no linux-source-* package found (see %s/update.log)" % APT)
+                 " last one seen, %s %s" % best[1:])
+    else:
+        raise util.LabError("no linux-source-* package found (see %s/update.log)" % APT)
+    _newest_kernel = best
+    return best
 
 
 def _source_package(name):

@@ -33,7 +33,7 @@ def resolve(names):
     out = []
     for n in names:
         if n == "newest":
-            n = known[len(PINNED)] if len(known) > len(PINNED) + 2 else PINNED[-1]
+            n = fetch.newest_kernel()[0]
         if n not in known:
             raise util.LabError("unknown kernel %r (known: %s, newest)" % (n, " ".join(known)))
         if n not in out:
