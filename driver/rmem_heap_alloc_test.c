@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit suite "rmem_heap_alloc" for the rmem-heap range allocator.
+ * KUnit suite "rmem_heap_alloc" for the rmem-heap range allocator: the
+ * helpers its cases share and the directed cases, each checking a chosen
+ * sequence of gets and puts.  The exhaustive and randomised cases, checked
+ * against a model of the range, are in rmem_heap_alloc_test_model.c.
  *
  * Every case works on the allocator in test->priv, which the suite's exit
  * hook destroys, so a failed assertion does not leak nodes.
@@ -12,8 +15,7 @@
 #include <linux/slab.h>
 
 #include "rmem_heap_alloc.h"
-
-#define G 4096ULL
+#include "rmem_heap_alloc_test.h"
 
 static int rha_test_init(struct kunit *test)
 {
@@ -27,8 +29,17 @@ static void rha_test_exit(struct kunit *test)
 	rmem_heap_alloc_destroy(test->priv);
 }
 
-static struct rmem_heap_alloc *rha_setup(struct kunit *test, u64 size,
-					 u64 granule)
+/**
+ * rha_setup() - start a case on a fresh allocator
+ * @test:    the case (its allocator is test->priv)
+ * @size:    size of the range
+ * @granule: granule of the allocator
+ *
+ * Destroys whatever the case's allocator held, so a case can set up several.
+ *
+ * Return: the allocator; the case is aborted if it cannot be set up.
+ */
+struct rmem_heap_alloc *rha_setup(struct kunit *test, u64 size, u64 granule)
 {
 	struct rmem_heap_alloc *a = test->priv;
 
@@ -37,8 +48,16 @@ static struct rmem_heap_alloc *rha_setup(struct kunit *test, u64 size,
 	return a;
 }
 
-static u64 rha_get(struct kunit *test, struct rmem_heap_alloc *a, u64 size,
-		   u64 align)
+/**
+ * rha_get() - allocate, aborting the case on failure
+ * @test:  the case
+ * @a:     the allocator
+ * @size:  bytes to allocate
+ * @align: alignment, 0 for the granule
+ *
+ * Return: the offset allocated.
+ */
+u64 rha_get(struct kunit *test, struct rmem_heap_alloc *a, u64 size, u64 align)
 {
 	u64 off = ~0ULL;
 
@@ -56,12 +75,16 @@ static void rha_nomem(struct kunit *test, struct rmem_heap_alloc *a, u64 size,
 	KUNIT_EXPECT_EQ(test, off, 0x5a5aULL);
 }
 
-/*
- * Check every invariant: free and used extents tile [0, size) exactly, all
- * granule multiples, free extents coalesced, subtree_max right at every
- * node, counters and free_bytes/largest_free consistent.
+/**
+ * rha_check() - check every invariant of an allocator
+ * @test: the case, aborted on the first broken invariant
+ * @a:    the allocator
+ *
+ * Free and used extents tile [0, size) exactly, all granule multiples, free
+ * extents coalesced, subtree_max right at every node, counters and
+ * free_bytes/largest_free consistent.
  */
-static void rha_check(struct kunit *test, const struct rmem_heap_alloc *a)
+void rha_check(struct kunit *test, const struct rmem_heap_alloc *a)
 {
 	struct rb_node *fn = rb_first(&a->free_root);
 	struct rb_node *un = rb_first(&a->used_root);
@@ -117,7 +140,14 @@ static void rha_check(struct kunit *test, const struct rmem_heap_alloc *a)
 	KUNIT_ASSERT_EQ(test, nu, a->nr_used);
 }
 
-static void rha_expect_whole(struct kunit *test, struct rmem_heap_alloc *a)
+/**
+ * rha_expect_whole() - check that everything was put back
+ * @test: the case
+ * @a:    the allocator
+ *
+ * The range must be one free extent again, with every invariant held.
+ */
+void rha_expect_whole(struct kunit *test, struct rmem_heap_alloc *a)
 {
 	rha_check(test, a);
 	KUNIT_EXPECT_EQ(test, rmem_heap_alloc_free_bytes(a), a->size);
@@ -291,67 +321,6 @@ static void rha_test_exhaustion(struct kunit *test)
 	rha_expect_whole(test, a);
 }
 
-/*
- * Five one-granule blocks in a six-granule range (the last granule stays
- * free), freed in every one of the 120 orders; after each put the extent
- * count and largest free extent must match the obvious expectation.
- */
-static void rha_test_merge_orders(struct kunit *test)
-{
-	struct rmem_heap_alloc *a = rha_setup(test, 6 * G, G);
-	unsigned int perm, i, j, k, code, run, best, nfree;
-	unsigned int order[5];
-	bool used[6];
-
-	for (perm = 0; perm < 120; perm++) {
-		unsigned int pool[5] = { 0, 1, 2, 3, 4 };
-
-		/* factorial number system -> permutation */
-		code = perm;
-		for (i = 0; i < 5; i++) {
-			k = code % (5 - i);
-			code /= 5 - i;
-			order[i] = pool[k];
-			for (j = k; j + 1 < 5 - i; j++)
-				pool[j] = pool[j + 1];
-		}
-
-		for (i = 0; i < 5; i++) {
-			KUNIT_ASSERT_EQ(test, rha_get(test, a, G, 0), i * G);
-			used[i] = true;
-		}
-		used[5] = false;
-		KUNIT_ASSERT_EQ(test, rmem_heap_alloc_largest_free(a), G);
-
-		for (i = 0; i < 5; i++) {
-			rmem_heap_alloc_put(a, order[i] * G, G);
-			used[order[i]] = false;
-			run = 0;
-			best = 0;
-			nfree = 0;
-			for (j = 0; j < 6; j++) {
-				if (used[j]) {
-					run = 0;
-					continue;
-				}
-				if (!run)
-					nfree++;
-				run++;
-				best = max(best, run);
-			}
-			KUNIT_ASSERT_EQ_MSG(test, a->nr_free, (unsigned long)nfree,
-					    "perm %u step %u", perm, i);
-			KUNIT_ASSERT_EQ_MSG(test,
-					    rmem_heap_alloc_largest_free(a),
-					    best * G, "perm %u step %u", perm, i);
-			KUNIT_ASSERT_EQ(test, rmem_heap_alloc_free_bytes(a),
-					(u64)(6 - 4 + i) * G);
-			rha_check(test, a);
-		}
-		rha_expect_whole(test, a);
-	}
-}
-
 static void rha_test_largest_free_steps(struct kunit *test)
 {
 	struct rmem_heap_alloc *a = rha_setup(test, 10 * G, G);
@@ -488,128 +457,6 @@ static void rha_test_bad_args(struct kunit *test)
 	rha_expect_whole(test, a);
 	rmem_heap_alloc_put(a, 2 * G, 2 * G);		/* double free */
 	rha_expect_whole(test, a);
-}
-
-struct rha_live {
-	u64 off;
-	u64 req;
-	unsigned int first;
-	unsigned int len;
-};
-
-static u32 rha_rand(u64 *state)
-{
-	*state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
-	return (u32)(*state >> 33);
-}
-
-/* first fit in the bitmap model, in granules; -1 when nothing fits */
-static int rha_model_fit(const bool *used, unsigned int n, unsigned int len,
-			 unsigned int align)
-{
-	unsigned int s, i;
-
-	for (s = 0; s + len <= n; s += align) {
-		for (i = 0; i < len; i++)
-			if (used[s + i])
-				break;
-		if (i == len)
-			return s;
-	}
-	return -1;
-}
-
-/*
- * Random gets (sizes not granule multiples, random alignments) and puts,
- * checked against a bitmap model: the exact offset of each get (first fit),
- * -ENOMEM exactly when the model finds no room, free_bytes, largest_free and
- * all tree invariants after every operation.
- */
-static void rha_random_run(struct kunit *test, unsigned int n,
-			   unsigned int gshift, u64 seed, unsigned int ops)
-{
-	u64 granule = 1ULL << gshift;
-	struct rmem_heap_alloc *a = rha_setup(test, n * granule, granule);
-	unsigned int nlive = 0, op, i, r, len, ashift, run, best, nfree;
-	struct rha_live *live;
-	u64 req, align, off;
-	bool *used;
-	int ret, fit;
-
-	live = kunit_kcalloc(test, n, sizeof(*live), GFP_KERNEL);
-	used = kunit_kcalloc(test, n, sizeof(*used), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, live);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, used);
-
-	for (op = 0; op < ops; op++) {
-		r = rha_rand(&seed) % 8;
-		if (nlive && (r < 3 || nlive == n)) {
-			i = rha_rand(&seed) % nlive;
-			rmem_heap_alloc_put(a, live[i].off, live[i].req);
-			memset(used + live[i].first, 0, live[i].len);
-			live[i] = live[--nlive];
-		} else {
-			len = 1 + rha_rand(&seed) % (r == 7 ? n : 12);
-			req = ((u64)len << gshift) -
-			      (rha_rand(&seed) & (granule - 1));
-			ashift = rha_rand(&seed) % 8;
-			align = ashift == 7 ? 0 : granule << ashift;
-			fit = rha_model_fit(used, n, len, 1U << (ashift % 7));
-			off = ~0ULL;
-			ret = rmem_heap_alloc_get(a, req, align, &off);
-			if (fit < 0) {
-				KUNIT_ASSERT_EQ_MSG(test, ret, -ENOMEM,
-						    "op %u len %u align %llu",
-						    op, len, align);
-			} else {
-				KUNIT_ASSERT_EQ_MSG(test, ret, 0,
-						    "op %u len %u align %llu",
-						    op, len, align);
-				KUNIT_ASSERT_EQ_MSG(test, off,
-						    (u64)fit << gshift,
-						    "op %u len %u align %llu",
-						    op, len, align);
-				memset(used + fit, 1, len);
-				live[nlive].off = off;
-				live[nlive].req = req;
-				live[nlive].first = fit;
-				live[nlive].len = len;
-				nlive++;
-			}
-		}
-
-		run = 0;
-		best = 0;
-		nfree = 0;
-		for (i = 0; i < n; i++) {
-			if (used[i]) {
-				run = 0;
-				continue;
-			}
-			run++;
-			nfree++;
-			best = max(best, run);
-		}
-		KUNIT_ASSERT_EQ_MSG(test, rmem_heap_alloc_free_bytes(a),
-				    (u64)nfree << gshift, "op %u", op);
-		KUNIT_ASSERT_EQ_MSG(test, rmem_heap_alloc_largest_free(a),
-				    (u64)best << gshift, "op %u", op);
-		KUNIT_ASSERT_EQ(test, a->nr_used, (unsigned long)nlive);
-		rha_check(test, a);
-	}
-
-	while (nlive) {
-		nlive--;
-		rmem_heap_alloc_put(a, live[nlive].off, live[nlive].req);
-	}
-	rha_expect_whole(test, a);
-}
-
-static void rha_test_random(struct kunit *test)
-{
-	rha_random_run(test, 128, 12, 0x726d656d68656170ULL, 3000);
-	rha_random_run(test, 97, 0, 42, 3000);
-	rha_random_run(test, 64, 21, 7, 2000);
 }
 
 static struct kunit_case rha_test_cases[] = {

@@ -5,31 +5,22 @@
  * A "linux,rmem-heap" node lists shared-dma-pool regions (no-map or
  * reusable) in memory-region; each becomes a heap (or a cached/uncached
  * pair of heaps sharing the region).  This file is the platform driver:
- * binding validation, taking the regions, creating and tearing down the
- * heaps, and the module entry points.
+ * taking the regions, creating and tearing down the heaps, and the module
+ * entry points; rmem_heap_of.c validates the binding.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
-#include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/of.h>
 #include <linux/of_reserved_mem.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
-#include <linux/string.h>
 
 #include "rmem_heap.h"
-
-#define RMEM_HEAP_MAX_REGIONS	16
-#define RMEM_HEAP_DEFAULT_NAME	"rmem"
-
-/* linux,cache-policy values, as a mask of the heaps a region gets */
-#define RMEM_HEAP_WANT_CACHED	BIT(0)
-#define RMEM_HEAP_WANT_UNCACHED	BIT(1)
+#include "rmem_heap_of.h"
 
 /*
  * rmem_heap_lock serialises probe and remove and protects the list of
@@ -51,373 +42,31 @@ struct rmem_heap_node {
 	struct list_head list;
 };
 
-/* The one error line of a failed probe: node and reason. */
-static __printf(3, 4) int rmem_heap_bad(struct device *dev, int err,
-					const char *fmt, ...)
-{
-	struct va_format vaf;
-	va_list args;
-
-	va_start(args, fmt);
-	vaf.fmt = fmt;
-	vaf.va = &args;
-	dev_err(dev, "%pOF: %pV\n", dev->of_node, &vaf);
-	va_end(args);
-
-	return err;
-}
-
-/* names of heaps the kernel itself may create in /dev/dma_heap */
-static const char * const rmem_heap_kernel_names[] = {
-	"system", "system-uncached", "system_cc_shared", "reserved",
-	"default_cma_region",
-};
-
-static bool rmem_heap_name_valid(const char *name)
-{
-	size_t len = strlen(name);
-	size_t sfx = strlen(RMEM_HEAP_UNCACHED_SFX);
-	const char *p;
-
-	if (!len || len >= RMEM_HEAP_NAME_MAX)
-		return false;
-	/* not islower(): it also accepts Latin-1 letters */
-	for (p = name; *p; p++)
-		if (!(*p >= 'a' && *p <= 'z') && !(*p >= '0' && *p <= '9') &&
-		    *p != '_' && *p != '-')
-			return false;
-	if (match_string(rmem_heap_kernel_names,
-			 ARRAY_SIZE(rmem_heap_kernel_names), name) >= 0)
-		return false;
-	return len < sfx || strcmp(name + len - sfx, RMEM_HEAP_UNCACHED_SFX);
-}
-
-static bool rmem_heap_name_taken(struct rmem_heap_device *rdev,
-				 const char *name)
-{
-	struct rmem_heap_node *node;
-	unsigned int i;
-
-	lockdep_assert_held(&rmem_heap_lock);
-
-	for (i = 0; i < rdev->nr_heaps; i++)
-		if (!strcmp(rdev->heaps[i].name, name))
-			return true;
-
-	list_for_each_entry(node, &rmem_heap_devices, list)
-		for (i = 0; i < node->rdev.nr_heaps; i++)
-			if (!strcmp(node->rdev.heaps[i].name, name))
-				return true;
-
-	return false;
-}
-
-static bool rmem_heap_region_taken(struct rmem_heap_device *rdev,
-				   phys_addr_t base)
-{
-	struct rmem_heap_node *node;
-	unsigned int i;
-
-	lockdep_assert_held(&rmem_heap_lock);
-
-	for (i = 0; i < rdev->nr_pools; i++)
-		if (rdev->pools[i].base == base)
-			return true;
-
-	list_for_each_entry(node, &rmem_heap_devices, list)
-		for (i = 0; i < node->rdev.nr_pools; i++)
-			if (node->rdev.pools[i].base == base)
-				return true;
-
-	return false;
-}
-
-static int rmem_heap_parse_policy(struct rmem_heap_device *rdev, int idx,
-				  unsigned int *want)
-{
-	struct device *dev = rdev->dev;
-	const char *policy;
-	int ret;
-
-	*want = RMEM_HEAP_WANT_CACHED;
-	if (!of_find_property(dev->of_node, "linux,cache-policy", NULL))
-		return 0;
-
-	ret = of_property_read_string_index(dev->of_node, "linux,cache-policy",
-					    idx, &policy);
-	if (ret)
-		return rmem_heap_bad(dev, -EINVAL,
-				     "bad linux,cache-policy: no entry for region %d",
-				     idx);
-
-	if (!strcmp(policy, "cached"))
-		*want = RMEM_HEAP_WANT_CACHED;
-	else if (!strcmp(policy, "uncached"))
-		*want = RMEM_HEAP_WANT_UNCACHED;
-	else if (!strcmp(policy, "both"))
-		*want = RMEM_HEAP_WANT_CACHED | RMEM_HEAP_WANT_UNCACHED;
-	else
-		return rmem_heap_bad(dev, -EINVAL,
-				     "bad linux,cache-policy \"%s\"", policy);
-	return 0;
-}
-
-/* Validate one memory-region entry and describe it in rdev->pools[idx]. */
-static int rmem_heap_parse_region(struct rmem_heap_device *rdev, int idx)
-{
-	struct rmem_heap_pool *pool = &rdev->pools[idx];
-	struct device *dev = rdev->dev;
-	struct reserved_mem *rmem;
-	struct device_node *rnp;
-	bool nomap, reusable;
-	int ret = -EINVAL;
-	int i;
-
-	rnp = of_parse_phandle(dev->of_node, "memory-region", idx);
-	if (!rnp)
-		return rmem_heap_bad(dev, -EINVAL,
-				     "memory-region entry %d is not a valid phandle",
-				     idx);
-
-	pool->region_name = kasprintf(GFP_KERNEL, "%pOFn", rnp);
-	if (!pool->region_name) {
-		ret = rmem_heap_bad(dev, -ENOMEM, "out of memory");
-		goto put_node;
-	}
-
-	if (!of_device_is_compatible(rnp, "shared-dma-pool")) {
-		rmem_heap_bad(dev, ret, "region %s is not a shared-dma-pool",
-			      pool->region_name);
-		goto put_node;
-	}
-
-	nomap = of_property_read_bool(rnp, "no-map");
-	reusable = of_property_read_bool(rnp, "reusable");
-	if (!nomap && !reusable) {
-		rmem_heap_bad(dev, ret, "region %s is neither no-map nor reusable",
-			      pool->region_name);
-		goto put_node;
-	}
-	if (nomap && reusable) {
-		rmem_heap_bad(dev, ret, "region %s is both no-map and reusable",
-			      pool->region_name);
-		goto put_node;
-	}
-	pool->type = nomap ? RMEM_HEAP_NOMAP : RMEM_HEAP_REUSABLE;
-
-	if (!of_device_is_available(rnp)) {
-		rmem_heap_bad(dev, ret, "region %s is disabled",
-			      pool->region_name);
-		goto put_node;
-	}
-
-	rmem = of_reserved_mem_lookup(rnp);
-	if (!rmem || !rmem->ops) {
-		rmem_heap_bad(dev, ret,
-			      "region %s was not set up as a shared-dma-pool%s",
-			      pool->region_name,
-			      !reusable ? "" : IS_ENABLED(CONFIG_DMA_CMA) ?
-			      " (is it CMA aligned?)" :
-			      " (kernel without CONFIG_DMA_CMA)");
-		goto put_node;
-	}
-	if (!rmem->size) {
-		rmem_heap_bad(dev, ret, "region %s has size zero",
-			      pool->region_name);
-		goto put_node;
-	}
-	if (!PAGE_ALIGNED(rmem->base) || !PAGE_ALIGNED(rmem->size)) {
-		rmem_heap_bad(dev, ret, "region %s is not page aligned",
-			      pool->region_name);
-		goto put_node;
-	}
-	if (rmem_heap_region_taken(rdev, rmem->base)) {
-		rmem_heap_bad(dev, ret, "region %s is already used by a heap",
-			      pool->region_name);
-		goto put_node;
-	}
-	/* dma_alloc_pages() never returns highmem pages */
-	if (reusable && IS_ENABLED(CONFIG_HIGHMEM) &&
-	    PageHighMem(pfn_to_page(PHYS_PFN(rmem->base + rmem->size - 1)))) {
-		rmem_heap_bad(dev, ret,
-			      "region %s is reusable but not in lowmem",
-			      pool->region_name);
-		goto put_node;
-	}
-	if (reusable) {
-		for (i = 0; i < idx; i++) {
-			if (rdev->pools[i].type != RMEM_HEAP_REUSABLE)
-				continue;
-			rmem_heap_bad(dev, ret,
-				      "region %s: only one reusable region per node",
-				      pool->region_name);
-			goto put_node;
-		}
-	}
-
-	pool->rdev = rdev;
-	pool->dev = dev;
-	pool->base = rmem->base;
-	pool->size = rmem->size;
-	ret = 0;
-
-put_node:
-	of_node_put(rnp);
-	return ret;
-}
-
-static int rmem_heap_add_name(struct rmem_heap_device *rdev,
-			      struct rmem_heap_pool *pool, const char *name,
-			      enum rmem_heap_policy policy)
-{
-	struct rmem_heap *heap = &rdev->heaps[rdev->nr_heaps];
-
-	if (rmem_heap_name_taken(rdev, name))
-		return rmem_heap_bad(rdev->dev, -EINVAL,
-				     "duplicate heap name \"%s\"", name);
-
-	strscpy(heap->name, name, sizeof(heap->name));
-	heap->pool = pool;
-	heap->policy = policy;
-	INIT_LIST_HEAD(&heap->list);
-	rdev->nr_heaps++;
-	return 0;
-}
-
-/* Name the heaps of region idx, following linux,cache-policy. */
-static int rmem_heap_parse_heaps(struct rmem_heap_device *rdev, int idx,
-				 bool coherent)
-{
-	struct rmem_heap_pool *pool = &rdev->pools[idx];
-	struct device *dev = rdev->dev;
-	char twin[RMEM_HEAP_NAME_MAX + sizeof(RMEM_HEAP_UNCACHED_SFX)];
-	const char *name = RMEM_HEAP_DEFAULT_NAME;
-	enum rmem_heap_policy cached, uncached;
-	unsigned int want;
-	int ret;
-
-	if (of_find_property(dev->of_node, "memory-region-names", NULL)) {
-		ret = of_property_read_string_index(dev->of_node,
-						    "memory-region-names",
-						    idx, &name);
-		if (ret)
-			return rmem_heap_bad(dev, -EINVAL, "bad heap name");
-	}
-	if (!rmem_heap_name_valid(name))
-		return rmem_heap_bad(dev, -EINVAL, "bad heap name \"%s\"",
-				     name);
-
-	ret = rmem_heap_parse_policy(rdev, idx, &want);
-	if (ret)
-		return ret;
-
-	cached = coherent ? RMEM_HEAP_COHERENT : RMEM_HEAP_CACHED;
-	uncached = coherent ? RMEM_HEAP_COHERENT : RMEM_HEAP_UNCACHED;
-
-	if ((want & RMEM_HEAP_WANT_CACHED) && cached == RMEM_HEAP_CACHED &&
-	    pool->type == RMEM_HEAP_NOMAP && !rmem_heap_cache_supported())
-		return rmem_heap_bad(dev, -EINVAL,
-				     "region %s: cached no-map heaps need CPU cache maintenance this architecture lacks; use linux,cache-policy \"uncached\"",
-				     pool->region_name);
-
-	if (want == RMEM_HEAP_WANT_UNCACHED)
-		return rmem_heap_add_name(rdev, pool, name, uncached);
-
-	ret = rmem_heap_add_name(rdev, pool, name, cached);
-	if (ret || !(want & RMEM_HEAP_WANT_UNCACHED))
-		return ret;
-
-	snprintf(twin, sizeof(twin), "%s%s", name, RMEM_HEAP_UNCACHED_SFX);
-	if (strlen(twin) >= RMEM_HEAP_NAME_MAX)
-		return rmem_heap_bad(dev, -EINVAL,
-				     "bad heap name \"%s\" (too long for its uncached twin)",
-				     name);
-	return rmem_heap_add_name(rdev, pool, twin, uncached);
-}
-
-static void rmem_heap_free_parse(struct rmem_heap_device *rdev)
-{
-	unsigned int i;
-
-	for (i = 0; i < rdev->nr_pools; i++)
-		kfree(rdev->pools[i].region_name);
-	kfree(rdev->pools);
-	kfree(rdev->heaps);
-	rdev->pools = NULL;
-	rdev->heaps = NULL;
-	rdev->nr_pools = 0;
-	rdev->nr_heaps = 0;
-}
-
-/*
- * Validate the whole binding without touching any region.  On failure
- * exactly one error line has been printed and nothing is left allocated.
+/**
+ * rmem_heap_bound_next() - walk the bound devices
+ * @prev: the device the previous call returned, or NULL to start
+ *
+ * Lets the binding checks (rmem_heap_of.c) see the heap names and regions
+ * in use without sharing the list.  Devices stay on it until their last
+ * reference is gone, so names and regions of a removed node with live
+ * buffers stay taken.
+ *
+ * Context: rmem_heap_lock held, as in probe.
+ * Return: the next bound device, or NULL after the last one.
  */
-static int rmem_heap_parse(struct rmem_heap_device *rdev)
+struct rmem_heap_device *rmem_heap_bound_next(struct rmem_heap_device *prev)
 {
-	struct device *dev = rdev->dev;
-	struct device_node *np = dev->of_node;
-	bool coherent = dev_is_dma_coherent(dev);
-	int nr, nr_names, nr_policies, i, ret;
+	struct list_head *next;
 
-	nr = of_count_phandle_with_args(np, "memory-region", NULL);
-	if (nr == -ENOENT || nr == 0)
-		return rmem_heap_bad(dev, -EINVAL, "no memory-region");
-	if (nr < 0)
-		return rmem_heap_bad(dev, nr, "bad memory-region (%d)", nr);
-	if (nr > RMEM_HEAP_MAX_REGIONS)
-		return rmem_heap_bad(dev, -EINVAL,
-				     "too many memory-region entries (%d, max %d)",
-				     nr, RMEM_HEAP_MAX_REGIONS);
+	lockdep_assert_held(&rmem_heap_lock);
 
-	/* -EINVAL: absent; -ENODATA, -EILSEQ: empty or malformed */
-	nr_names = of_property_count_strings(np, "memory-region-names");
-	if (nr_names < 0 && nr_names != -EINVAL)
-		return rmem_heap_bad(dev, -EINVAL,
-				     "bad heap name: memory-region-names is empty or malformed");
-	if (nr_names == -EINVAL && nr > 1)
-		return rmem_heap_bad(dev, -EINVAL,
-				     "memory-region-names required with %d regions",
-				     nr);
-	if (nr_names != -EINVAL && nr_names != nr)
-		return rmem_heap_bad(dev, -EINVAL,
-				     "bad heap name: memory-region-names has %d entries for %d regions",
-				     nr_names, nr);
-
-	nr_policies = of_property_count_strings(np, "linux,cache-policy");
-	if (nr_policies < 0 && nr_policies != -EINVAL)
-		return rmem_heap_bad(dev, -EINVAL,
-				     "bad linux,cache-policy: empty or malformed");
-	if (nr_policies != -EINVAL && nr_policies != nr)
-		return rmem_heap_bad(dev, -EINVAL,
-				     "bad linux,cache-policy: %d entries for %d regions",
-				     nr_policies, nr);
-
-	rdev->pools = kcalloc(nr, sizeof(*rdev->pools), GFP_KERNEL);
-	rdev->heaps = kcalloc(2 * nr, sizeof(*rdev->heaps), GFP_KERNEL);
-	if (!rdev->pools || !rdev->heaps) {
-		ret = rmem_heap_bad(dev, -ENOMEM, "out of memory");
-		goto free_parse;
-	}
-
-	for (i = 0; i < nr; i++) {
-		ret = rmem_heap_parse_region(rdev, i);
-		rdev->nr_pools = i + 1;	/* region_name is set or NULL */
-		if (ret)
-			goto free_parse;
-	}
-
-	for (i = 0; i < nr; i++) {
-		ret = rmem_heap_parse_heaps(rdev, i, coherent);
-		if (ret)
-			goto free_parse;
-	}
-
-	return 0;
-
-free_parse:
-	rmem_heap_free_parse(rdev);
-	return ret;
+	if (prev)
+		next = container_of(prev, struct rmem_heap_node, rdev)->list.next;
+	else
+		next = rmem_heap_devices.next;
+	if (next == &rmem_heap_devices)
+		return NULL;
+	return &list_entry(next, struct rmem_heap_node, list)->rdev;
 }
 
 /* Assign every region to the device; all or nothing. */
@@ -636,9 +285,10 @@ static int rmem_heap_register_heaps(struct rmem_heap_device *rdev)
 				     "cannot register heap \"%s\" (%d)%s",
 				     rdev->heaps[i].name, ret, why);
 
-	rmem_heap_bad(rdev->dev, ret,
-		      "cannot register heap \"%s\" (%d)%s, keeping the %u heaps before it",
-		      rdev->heaps[i].name, ret, why, i);
+	/* the probe succeeds with fewer heaps: not a dev_err_probe() case */
+	dev_err(rdev->dev,
+		"%pOF: cannot register heap \"%s\" (%d)%s, keeping the %u heaps before it\n",
+		rdev->dev->of_node, rdev->heaps[i].name, ret, why, i);
 	rmem_heap_del_heaps(rdev, i, rdev->nr_heaps);
 	rdev->nr_heaps = i;
 	return 0;
