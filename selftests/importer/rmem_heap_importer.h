@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * rmem_heap_importer - the ioctl ABI of the lab's test importer.
+ *
+ * /dev/rmem_heap_importer makes test DMA devices (platform devices with a
+ * chosen DMA mask and coherency) and imports dma-bufs into them the way a
+ * driver would: attach, map, unmap, detach, and CPU access through
+ * begin_cpu_access + vmap.  Shared by the module and user space.
+ *
+ * Every struct has a fixed size and no holes; the command's size is checked
+ * (-EINVAL when it differs), reserved fields must be zero and unknown flags
+ * or values are -EINVAL; unknown commands are -ENOTTY.  Ids are per open
+ * file: an unknown id is -ENOENT.  Errors of the exporter and of the
+ * dma-buf core are returned unchanged.  Closing the file unmaps, detaches
+ * and releases every buffer and unregisters every device it created.
+ */
+#ifndef _RMEM_HEAP_IMPORTER_H
+#define _RMEM_HEAP_IMPORTER_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define RHI_DEVICE		"/dev/rmem_heap_importer"
+#define RHI_IOC_MAGIC		'r'
+
+/* rhi_dev_create.flags */
+#define RHI_DEV_COHERENT	0x1	/* the device snoops CPU caches */
+#define RHI_DEV_FLAGS		RHI_DEV_COHERENT
+
+/**
+ * struct rhi_dev_create - RHI_IOC_DEV_CREATE: a new test DMA device
+ * @flags:     RHI_DEV_*: without RHI_DEV_COHERENT a non-coherent device
+ *             (-EOPNOTSUPP where the architecture has none of that kind)
+ * @dma_bits:  DMA mask width: 32 or 64
+ * @dev_id:    out: the device's id
+ * @coherent:  out: 1 if the DMA API treats the device as coherent
+ * @dma_mask:  out: the device's DMA mask
+ * @reserved:  must be zero
+ */
+struct rhi_dev_create {
+	__u32 flags;
+	__u32 dma_bits;
+	__u32 dev_id;
+	__u32 coherent;
+	__u64 dma_mask;
+	__u64 reserved;
+};
+
+/**
+ * struct rhi_attach - RHI_IOC_ATTACH: dma_buf_get() + dma_buf_attach()
+ * @dev_id:    in: a device of this file
+ * @fd:        in: a dma-buf fd
+ * @attach_id: out: the attachment's id
+ * @reserved:  must be zero
+ * @size:      out: the dma-buf's size
+ */
+struct rhi_attach {
+	__u32 dev_id;
+	__s32 fd;
+	__u32 attach_id;
+	__u32 reserved;
+	__u64 size;
+};
+
+/* rhi_map.dir: enum dma_data_direction's values */
+#define RHI_DIR_BIDIRECTIONAL	0
+#define RHI_DIR_TO_DEVICE	1
+#define RHI_DIR_FROM_DEVICE	2
+
+/**
+ * struct rhi_map - RHI_IOC_MAP: dma_buf_map_attachment()
+ * @attach_id: in: an unmapped attachment (-EBUSY if mapped)
+ * @dir:       in: RHI_DIR_*
+ * @nents:     out: number of DMA segments
+ * @reserved:  must be zero
+ * @dma_addr:  out: DMA address of the first segment
+ * @length:    out: sum of the segments' DMA lengths
+ * @first_len: out: DMA length of the first segment
+ */
+struct rhi_map {
+	__u32 attach_id;
+	__u32 dir;
+	__u32 nents;
+	__u32 reserved;
+	__u64 dma_addr;
+	__u64 length;
+	__u64 first_len;
+};
+
+/**
+ * struct rhi_id - RHI_IOC_UNMAP (-EINVAL if not mapped), RHI_IOC_DETACH
+ * (-EBUSY while mapped)
+ * @id:        in: an attachment id
+ * @reserved:  must be zero
+ */
+struct rhi_id {
+	__u32 id;
+	__u32 reserved;
+};
+
+/* rhi_cpu.op */
+#define RHI_CPU_FILL		1	/* memset (DMA_TO_DEVICE access) */
+#define RHI_CPU_CHECK		2	/* compare (DMA_FROM_DEVICE access) */
+
+/**
+ * struct rhi_cpu - RHI_IOC_CPU: CPU access through dma_buf_vmap()
+ * @fd:         in: a dma-buf fd
+ * @op:         in: RHI_CPU_FILL or RHI_CPU_CHECK
+ * @offset:     in: start in the buffer
+ * @length:     in: bytes (not 0; offset + length within the buffer)
+ * @byte:       in: the value, 0..255
+ * @found:      out (CHECK, -EILSEQ): the first differing byte's value
+ * @bad_offset: out (CHECK, -EILSEQ): its offset in the buffer
+ * @reserved:   must be zero
+ *
+ * Bracketed by dma_buf_begin_cpu_access()/dma_buf_end_cpu_access().  A
+ * CHECK that finds a difference fails with -EILSEQ and still fills in
+ * @found and @bad_offset.
+ */
+struct rhi_cpu {
+	__s32 fd;
+	__u32 op;
+	__u64 offset;
+	__u64 length;
+	__u32 byte;
+	__u32 found;
+	__u64 bad_offset;
+	__u64 reserved;
+};
+
+#define RHI_IOC_DEV_CREATE	_IOWR(RHI_IOC_MAGIC, 0x40, struct rhi_dev_create)
+#define RHI_IOC_ATTACH		_IOWR(RHI_IOC_MAGIC, 0x41, struct rhi_attach)
+#define RHI_IOC_MAP		_IOWR(RHI_IOC_MAGIC, 0x42, struct rhi_map)
+#define RHI_IOC_UNMAP		_IOW(RHI_IOC_MAGIC, 0x43, struct rhi_id)
+#define RHI_IOC_DETACH		_IOW(RHI_IOC_MAGIC, 0x44, struct rhi_id)
+#define RHI_IOC_CPU		_IOWR(RHI_IOC_MAGIC, 0x45, struct rhi_cpu)
+
+#endif /* _RMEM_HEAP_IMPORTER_H */
