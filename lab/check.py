@@ -96,7 +96,7 @@ def host_checks(rows, newest_src):
     util.ensure_dir(row.log)
     util.say("checkpatch --strict on the kernel sources (%s)" % os.path.basename(newest_src))
     files = sorted(os.path.join(d, f)
-                   for d in ("driver", "selftests/judge-kmod")
+                   for d in ("driver", "selftests/judge-kmod", "selftests/importer")
                    for f in os.listdir(os.path.join(util.TOP, d))
                    if f.endswith((".c", ".h")))
     log = os.path.join(row.log, "checkpatch.log")
@@ -121,9 +121,11 @@ def build_row(rows, t, res):
     row.check(not res["errors"], "; ".join(res["errors"]))
     if not t.builtin:
         row.check("rmem_heap" in res["kos"], "rmem_heap.ko not built")
-        for w in res["warnings"][:10]:
-            util.say("  " + w)
-        row.check(not res["warnings"], "W=1/sparse warnings: %d" % len(res["warnings"]))
+    row.check(scenario.IMPORTER_KO in res["kos"], "%s.ko not built" % scenario.IMPORTER_KO)
+    # W=1 and sparse: the driver (not built in) and the test importer.
+    for w in res["warnings"][:10]:
+        util.say("  " + w)
+    row.check(not res["warnings"], "W=1/sparse warnings: %d" % len(res["warnings"]))
     rows.append(row)
     report(row)
     return not res["errors"]
@@ -218,8 +220,9 @@ def boot_job(kname, mname, logdir, skips):
                                                " " + w.where() if w.where() else ""))
             for kind, line in v.reports[:3]:
                 row.notes.append("  %s: %s" % (kind, line))
-        if "### lab: insmod rmem_heap failed" in text:
-            row.notes.append("insmod rmem_heap failed")
+        for ko in ("rmem_heap", scenario.IMPORTER_KO):
+            if "### lab: insmod %s failed" % ko in text:
+                row.notes.append("insmod %s failed" % ko)
         row.verdict = "PASS" if row.failed == 0 and v.ok else "FAIL"
         report(row)
     return row, (job if sc else None)

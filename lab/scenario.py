@@ -16,6 +16,10 @@ from . import build, dtb, fetch, initramfs, kernel, machine, util
 PINNED = ["6.1", "6.12"]
 DRIVER = os.path.join(util.TOP, "driver")
 JUDGE_KMOD = os.path.join(util.TOP, "selftests", "judge-kmod")
+# The test importer (rmem_heap_import's kernel side): built like the driver,
+# W=1 and sparse, for every target.
+IMPORTER = os.path.join(util.TOP, "selftests", "importer")
+IMPORTER_KO = "rmem_heap_importer"
 INTREE_FRAG = os.path.join(util.TOP, "lab", "configs", "intree.config")
 INTREE_BASE = "6.12"
 
@@ -111,6 +115,13 @@ def built(t):
         res["kos"].update(kos)
     except util.LabError as e:
         res["errors"].append(str(e))
+    try:
+        kos, warns, log = build.kmod(t, IMPORTER, out, "the test importer", strict=True)
+        res["kos"].update(kos)
+        res["warnings"] += warns
+        res["logs"].append(log)
+    except util.LabError as e:
+        res["errors"].append(str(e))
     res["tests"] = build.tests(t, out)
     _built[key] = res
     return res
@@ -135,9 +146,12 @@ def load_lines(t):
 def test_body(t, res, heaps=()):
     """The init script's body that loads the driver and runs every suite."""
     lines = load_lines(t)
+    lines.append("insmod /lab/%s.ko || echo '### lab: insmod %s failed'"
+                 % (IMPORTER_KO, IMPORTER_KO))
     if heaps:
         lines.append("lab_suite heaps sh /etc/lab/heaps.sh %s" % " ".join(heaps))
     lines.append("lab_suite rmem_heap_test ./rmem_heap_test")
+    lines.append("lab_suite rmem_heap_import ./rmem_heap_import")
     lines.append("lab_suite dmabuf-heap ./dmabuf-heap")
     if t.builtin:
         lines.append("lab_suite kunit sh /etc/lab/kunit.sh")

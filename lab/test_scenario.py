@@ -1,0 +1,138 @@
+"""Unit tests of what the lab builds and runs for the test importer
+(selftests/importer, selftests/rmem_heap_import.c): lab/scenario.py's
+built() and test_body(), and lab/check.py's build row and checkpatch list.
+Nothing is built and no guest boots here.
+
+    python3 -m unittest discover -s lab -t . -p 'test_*.py' -v
+"""
+
+import os
+import tempfile
+import unittest
+from unittest import mock
+
+from lab import build, check, scenario, util
+
+
+def target(name="7.3", builtin=False):
+    t = build.Target(name, "arm64", "/nonexistent/kdir", "/nonexistent/src",
+                     "/nonexistent/uapi", "7.3.0-rmemlab", {}, builtin=builtin)
+    t.modules_root = None       # a lab kernel (scenario.target() sets it)
+    return t
+
+
+class FakeKmod:
+    """build.kmod() as the lab calls it: records the calls, builds nothing."""
+
+    def __init__(self, warnings=None, fail=()):
+        self.calls = []
+        self.warnings = warnings or {}
+        self.fail = fail
+
+    def __call__(self, t, srcdir, out, what, extra=(), strict=False):
+        name = os.path.basename(srcdir)
+        self.calls.append((name, strict))
+        if name in self.fail:
+            raise util.LabError("%s did not build (test)" % name)
+        ko = {"driver": "rmem_heap", "judge-kmod": "judge_warn",
+              "importer": "rmem_heap_importer"}[name]
+        return ({ko: "/nonexistent/%s.ko" % ko}, list(self.warnings.get(name, [])),
+                "/nonexistent/%s.log" % name)
+
+
+class BuiltTest(unittest.TestCase):
+    def built(self, t, kmod):
+        scenario._built.clear()
+        with mock.patch.object(scenario.build, "kmod", kmod), \
+                mock.patch.object(scenario.build, "tests", return_value={}):
+            try:
+                return scenario.built(t)
+            finally:
+                scenario._built.clear()
+
+    def test_importer_built_strict_for_every_target(self):
+        for t in (target(), target("intree", builtin=True)):
+            kmod = FakeKmod()
+            res = self.built(t, kmod)
+            self.assertIn(("importer", True), kmod.calls, t.name)
+            self.assertIn(scenario.IMPORTER_KO, res["kos"])
+            self.assertIn("/nonexistent/importer.log", res["logs"])
+            self.assertEqual(res["errors"], [])
+
+    def test_importer_warnings_and_errors_count(self):
+        res = self.built(target("intree", builtin=True),
+                         FakeKmod(warnings={"importer": ["x.c:1: warning: y"]}))
+        self.assertEqual(res["warnings"], ["x.c:1: warning: y"])
+        res = self.built(target(), FakeKmod(fail=("importer",)))
+        self.assertEqual(res["errors"], ["importer did not build (test)"])
+        self.assertNotIn(scenario.IMPORTER_KO, res["kos"])
+
+
+class TestBodyTest(unittest.TestCase):
+    def test_importer_loaded_before_the_suites_and_its_suite_runs(self):
+        res = {"kos": {"rmem_heap": "x", "rmem_heap_kunit": "y",
+                       scenario.IMPORTER_KO: "z"}}
+        for t in (target(), target("intree", builtin=True)):
+            lines = scenario.test_body(t, res, ["rmem", "coherent"]).splitlines()
+            insmod = [i for i, l in enumerate(lines)
+                      if l.startswith("insmod /lab/rmem_heap_importer.ko ")]
+            suites = [i for i, l in enumerate(lines) if l.startswith("lab_suite ")]
+            self.assertEqual(len(insmod), 1, lines)
+            self.assertLess(insmod[0], suites[0], lines)
+            self.assertIn("### lab: insmod rmem_heap_importer failed", lines[insmod[0]])
+            names = [lines[i].split()[1] for i in suites]
+            self.assertIn("rmem_heap_import", names)
+            self.assertIn("lab_suite rmem_heap_import ./rmem_heap_import", lines)
+            # after our main suite (whose pools must be idle at its start)
+            self.assertLess(names.index("rmem_heap_test"), names.index("rmem_heap_import"))
+
+
+class BuildRowTest(unittest.TestCase):
+    def row(self, t, res):
+        rows = []
+        with mock.patch.object(check.util, "say"):
+            check.build_row(rows, t, dict({"logs": [], "errors": [], "warnings": []}, **res))
+        return rows[0]
+
+    def test_clean(self):
+        kos = {"rmem_heap": "x", scenario.IMPORTER_KO: "z"}
+        self.assertEqual(self.row(target(), {"kos": kos}).verdict, "PASS")
+        self.assertEqual(self.row(target("intree", builtin=True),
+                                  {"kos": {scenario.IMPORTER_KO: "z"}}).verdict, "PASS")
+
+    def test_missing_importer_fails(self):
+        r = self.row(target(), {"kos": {"rmem_heap": "x"}})
+        self.assertEqual(r.verdict, "FAIL")
+        self.assertIn("rmem_heap_importer.ko not built", r.notes)
+
+    def test_importer_warnings_fail_the_builtin_target_too(self):
+        r = self.row(target("intree", builtin=True),
+                     {"kos": {scenario.IMPORTER_KO: "z"}, "warnings": ["a.c:1: warning: b"]})
+        self.assertEqual(r.verdict, "FAIL")
+        self.assertIn("W=1/sparse warnings: 1", r.notes)
+
+
+class CheckpatchListTest(unittest.TestCase):
+    def test_importer_sources_are_checked(self):
+        seen = {}
+
+        def checkpatch(src, files, log):
+            seen["files"] = files
+            return []
+        with tempfile.TemporaryDirectory() as out, \
+                mock.patch.object(check.util, "OUT", out), \
+                mock.patch.object(check.util, "say"), \
+                mock.patch.object(check.build, "checkpatch", side_effect=checkpatch), \
+                mock.patch.object(check.subprocess, "run",
+                                  return_value=mock.Mock(returncode=0)):
+            rows = []
+            check.host_checks(rows, "/nonexistent/src")
+        for f in ("selftests/importer/rmem_heap_importer.c",
+                  "selftests/importer/rmem_heap_importer.h",
+                  "selftests/judge-kmod/judge_warn.c"):
+            self.assertIn(f, seen["files"])
+        self.assertEqual(rows[0].verdict, "PASS")
+
+
+if __name__ == "__main__":
+    unittest.main()
