@@ -10,6 +10,7 @@
 #include <linux/atomic.h>
 #include <linux/cdev.h>
 #include <linux/device.h>
+#include <linux/dma-direction.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -20,6 +21,7 @@
 
 #include "compat.h"
 #include "rmem_heap_alloc.h"
+#include "rmem_heap_cmodel.h"
 
 #define RMEM_HEAP_NAME_MAX	32	/* including the NUL */
 #define RMEM_HEAP_UNCACHED_SFX	"-uncached"
@@ -66,9 +68,9 @@ struct rmem_heap_device;
  * @alloc:       range allocator (no-map only)
  * @alloc_ready: @alloc has been initialised
  * @zero_map:    kernel mapping of the whole region used only to zero free
- *               space, write-combined (write-back for a dma-coherent
- *               device); no-map regions on 64-bit kernels only, NULL
- *               elsewhere or when the mapping could not be made
+ *               space of uncached extents, write-combined (write-back for
+ *               a dma-coherent device); no-map regions on 64-bit kernels
+ *               only, NULL elsewhere or when the mapping could not be made
  * @dirty:       free extents waiting to be zeroed (&rmem_heap_extent.node);
  *               @alloc holds only zeroed space (rmem_heap_zero.c)
  * @dirty_bytes: bytes on @dirty plus the chunks being zeroed now
@@ -86,6 +88,8 @@ struct rmem_heap_device;
  * @peak_used:   high-water mark of @used
  * @nr_buffers:  number of live buffers
  * @failed:      number of failed allocations
+ * @cmodel:      cache model (CONFIG_DMABUF_HEAPS_RMEM_CACHE_MODEL; unused,
+ *               with no pages, otherwise)
  */
 struct rmem_heap_pool {
 	struct rmem_heap_device *rdev;
@@ -112,6 +116,7 @@ struct rmem_heap_pool {
 	u64 peak_used;
 	unsigned long nr_buffers;
 	unsigned long failed;
+	struct rmem_heap_cmodel cmodel;
 };
 
 /**
@@ -119,11 +124,14 @@ struct rmem_heap_pool {
  * @node:   entry in &rmem_heap_pool.dirty
  * @offset: offset of the extent within the region
  * @size:   size in bytes (page aligned)
+ * @cached: the caches may hold lines of it: zero it through a cacheable
+ *          mapping and clean and invalidate that (rmem_heap_zero.c)
  */
 struct rmem_heap_extent {
 	struct list_head node;
 	u64 offset;
 	u64 size;
+	bool cached;
 };
 
 /**
@@ -184,18 +192,22 @@ struct rmem_heap_device {
  * @offset:      offset of the buffer within the region
  * @size:        size in bytes (page aligned)
  * @vaddr:       the driver's own cacheable kernel mapping: the linear map
- *               (reusable), or a write-back memremap() made on first CPU
- *               access, vmap or mmap (cached and coherent no-map, under
- *               @lock; NULL before); always NULL for uncached no-map
- *               buffers
+ *               (reusable), or on 64-bit kernels a write-back memremap()
+ *               made on first need (cached and coherent no-map, under
+ *               @lock; NULL before); NULL for uncached no-map buffers and
+ *               on 32-bit kernels (rmem_heap_nomap.c)
  * @extent:      the dirty-list entry the buffer's extent becomes when the
  *               buffer is released (no-map only; allocated with the buffer
  *               so that release needs no memory)
  * @pages:       first page (reusable only)
  * @dma:         DMA address of the pages for the pool device (reusable)
  * @vmap_cnt:    vmap reference count
- * @vmap_addr:   write-combined kernel mapping of an uncached buffer
- *               while vmapped
+ * @vmap_addr:   kernel mapping made for vmap when @vaddr cannot serve:
+ *               write-combined for an uncached buffer, write-back for a
+ *               cached or coherent no-map buffer on a 32-bit kernel
+ * @cacheable:   a cacheable mapping of the no-map buffer was made (the
+ *               caches may hold its lines)
+ * @user_mapped: a cacheable user mapping was made
  * @cleans:      CPU cache clean operations done on the buffer
  * @invals:      CPU cache invalidate operations done on the buffer
  * @pid:         thread group id of the allocating task
@@ -220,6 +232,8 @@ struct rmem_heap_buffer {
 
 	unsigned int vmap_cnt;
 	void *vmap_addr;
+	bool cacheable;
+	bool user_mapped;
 
 	atomic_long_t cleans;
 	atomic_long_t invals;
@@ -252,9 +266,11 @@ struct dma_buf *rmem_heap_buffer_alloc(struct rmem_heap *heap, u64 len,
 				       u32 fd_flags);
 void rmem_heap_buffer_name(struct rmem_heap_buffer *buffer, char *name,
 			   size_t len);
-bool rmem_heap_anchor_drop(struct rmem_heap_pool *pool);
 void rmem_heap_pool_stats(struct rmem_heap_pool *pool,
 			  struct rmem_heap_stats *stats);
+
+/* rmem_heap_reusable.c */
+bool rmem_heap_anchor_drop(struct rmem_heap_pool *pool);
 
 /* rmem_heap_zero.c */
 void rmem_heap_zero_setup(struct rmem_heap_pool *pool);
@@ -268,8 +284,45 @@ u64 rmem_heap_zero_pending(struct rmem_heap_pool *pool);
 
 /* rmem_heap_cache.c */
 bool rmem_heap_cache_supported(void);
-void rmem_heap_cache_clean(void *vaddr, phys_addr_t phys, size_t size);
-void rmem_heap_cache_inval(void *vaddr, phys_addr_t phys, size_t size);
+void rmem_heap_cache_for_device(struct rmem_heap_pool *pool, void *vaddr,
+				phys_addr_t phys, size_t size,
+				enum dma_data_direction dir);
+void rmem_heap_cache_for_cpu(struct rmem_heap_pool *pool, void *vaddr,
+			     phys_addr_t phys, size_t size,
+			     enum dma_data_direction dir);
+void rmem_heap_cache_flush(struct rmem_heap_pool *pool, void *vaddr,
+			   phys_addr_t phys, size_t size);
+#if IS_ENABLED(CONFIG_DMABUF_HEAPS_RMEM_CACHE_MODEL)
+int rmem_heap_cm_pool_init(struct rmem_heap_pool *pool);
+void rmem_heap_cm_pool_destroy(struct rmem_heap_pool *pool);
+void rmem_heap_cm_note(struct rmem_heap_pool *pool, phys_addr_t phys,
+		       size_t size, enum rmem_heap_cm_event event);
+void rmem_heap_cm_dma(struct rmem_heap_pool *pool, phys_addr_t phys,
+		      size_t size, struct device *dev,
+		      enum dma_data_direction dir, bool for_cpu);
+#else
+static inline int rmem_heap_cm_pool_init(struct rmem_heap_pool *pool)
+{
+	return 0;
+}
+
+static inline void rmem_heap_cm_pool_destroy(struct rmem_heap_pool *pool)
+{
+}
+
+static inline void rmem_heap_cm_note(struct rmem_heap_pool *pool,
+				     phys_addr_t phys, size_t size,
+				     enum rmem_heap_cm_event event)
+{
+}
+
+static inline void rmem_heap_cm_dma(struct rmem_heap_pool *pool,
+				    phys_addr_t phys, size_t size,
+				    struct device *dev,
+				    enum dma_data_direction dir, bool for_cpu)
+{
+}
+#endif
 
 /* rmem_heap_cdev.c */
 int rmem_heap_cdev_init(void);

@@ -20,12 +20,12 @@
  * -ENOMEM.  Statistics are taken after all dirty space has been
  * zeroed, so they read as if freeing zeroed at once.
  *
- * Zeroing goes through the pool's kernel mapping of the whole region
- * (64-bit kernels) or a temporary mapping of one chunk (32-bit kernels,
- * where vmalloc space is scarce): write-combined, or write-back for a
- * dma-coherent device.  rmem_heap_nomap_put() invalidated the CPU cache
- * lines of every freed cached buffer, so no cache holds a line of a dirty
- * extent and write-combined zeroes reach memory for CPU and devices alike.
+ * Space no cacheable mapping ever covered goes through the pool's
+ * write-combined mapping of the whole region (64-bit kernels) or a
+ * temporary mapping of one chunk (32-bit kernels, where vmalloc space is
+ * scarce); a dma-coherent pool uses write-back mappings.  A freed cached
+ * buffer's extent is zeroed through a write-back mapping and flushed
+ * (Documentation/rmem-heap.rst, "CPU caches").
  */
 
 #include <linux/dma-map-ops.h>
@@ -47,44 +47,77 @@
  */
 #define RMEM_HEAP_ZERO_DELAY	msecs_to_jiffies(10)
 
-static unsigned long rmem_heap_zero_memremap_flags(struct rmem_heap_pool *pool)
+#define CM(ev)	RMEM_HEAP_CM_##ev
+
+/* A dma-coherent pool's devices snoop: zero through the caches. */
+static bool rmem_heap_zero_wb(struct rmem_heap_pool *pool)
 {
-	return dev_is_dma_coherent(pool->dev) ? MEMREMAP_WB : MEMREMAP_WC;
+	return dev_is_dma_coherent(pool->dev);
 }
 
-/* Zero [offset, offset + size) of the region; no lock held. */
-static int rmem_heap_zero_range(struct rmem_heap_pool *pool, u64 offset,
-				u64 size)
+/* Zero a mapped range and tell the model how. */
+static void rmem_heap_zero_mapped(struct rmem_heap_pool *pool, void *vaddr,
+				  phys_addr_t phys, u64 size, bool wb,
+				  bool flush)
 {
-	unsigned long flags = rmem_heap_zero_memremap_flags(pool);
-	phys_addr_t phys = pool->base + offset;
+	memset(vaddr, 0, size);
+	rmem_heap_cm_note(pool, phys, size, wb ? CM(CPU_ZERO) : CM(NC_ZERO));
+	if (flush)
+		rmem_heap_cache_flush(pool, vaddr, phys, size);
+}
+
+/*
+ * Zero [phys, phys + size) through a temporary mapping, a page at a time
+ * when vmalloc space is short of the whole range.
+ */
+static int rmem_heap_zero_temp(struct rmem_heap_pool *pool, phys_addr_t phys,
+			       u64 size, bool wb, bool flush)
+{
+	unsigned long flags = wb ? MEMREMAP_WB : MEMREMAP_WC;
+	u64 done, len = size;
 	void *vaddr;
-	u64 done;
 
-	if (pool->zero_map) {
-		memset(pool->zero_map + offset, 0, size);
-		goto drain;
-	}
-
-	vaddr = memremap(phys, size, flags);
-	if (vaddr) {
-		memset(vaddr, 0, size);
-		memunmap(vaddr);
-		goto drain;
-	}
-
-	/* vmalloc space short of a chunk: a page at a time */
-	for (done = 0; done < size; done += PAGE_SIZE) {
-		vaddr = memremap(phys + done, PAGE_SIZE, flags);
+	for (done = 0; done < size; done += len) {
+		vaddr = memremap(phys + done, len, flags);
+		if (!vaddr && len > PAGE_SIZE) {
+			len = PAGE_SIZE;
+			vaddr = memremap(phys + done, len, flags);
+		}
 		if (!vaddr)
 			return -ENOMEM;
-		memset(vaddr, 0, PAGE_SIZE);
+		if (wb)
+			rmem_heap_cm_note(pool, phys + done, len,
+					  CM(MAP_KERNEL));
+		rmem_heap_zero_mapped(pool, vaddr, phys + done, len, wb, flush);
 		memunmap(vaddr);
+		if (wb)
+			rmem_heap_cm_note(pool, phys + done, len,
+					  CM(UNMAP_KERNEL));
 	}
-drain:
+	return 0;
+}
+
+/*
+ * Zero [offset, offset + size) of the region; no lock held.  An extent the
+ * caches may hold lines of (@cached) is zeroed through a write-back mapping
+ * and flushed, so that any line left holds the zeroes, clean; other space
+ * through the pool's write-combined mapping (write-back on a coherent pool).
+ */
+static int rmem_heap_zero_range(struct rmem_heap_pool *pool, u64 offset,
+				u64 size, bool cached)
+{
+	phys_addr_t phys = pool->base + offset;
+	bool wb = cached || rmem_heap_zero_wb(pool);
+	int ret = 0;
+
+	if (pool->zero_map && !cached)
+		rmem_heap_zero_mapped(pool, pool->zero_map + offset, phys,
+				      size, wb, false);
+	else
+		ret = rmem_heap_zero_temp(pool, phys, size, wb, cached);
 	/* drain the write buffers before a device can be handed the space */
 	wmb();
-	return 0;
+	return ret;
 }
 
 /*
@@ -98,6 +131,7 @@ static int rmem_heap_zero_chunk_locked(struct rmem_heap_pool *pool)
 {
 	struct rmem_heap_extent *extent, *done = NULL;
 	u64 offset, size;
+	bool cached;
 	int ret;
 
 	lockdep_assert_held(&pool->lock);
@@ -114,6 +148,7 @@ static int rmem_heap_zero_chunk_locked(struct rmem_heap_pool *pool)
 	 */
 	offset = extent->offset;
 	size = extent->size;
+	cached = extent->cached;
 	if (size > RMEM_HEAP_ZERO_CHUNK &&
 	    !rmem_heap_alloc_split(&pool->alloc, offset, size,
 				   RMEM_HEAP_ZERO_CHUNK)) {
@@ -127,7 +162,7 @@ static int rmem_heap_zero_chunk_locked(struct rmem_heap_pool *pool)
 	pool->zeroing++;
 	mutex_unlock(&pool->lock);
 
-	ret = rmem_heap_zero_range(pool, offset, size);
+	ret = rmem_heap_zero_range(pool, offset, size, cached);
 
 	mutex_lock(&pool->lock);
 	pool->zeroing--;
@@ -142,6 +177,7 @@ static int rmem_heap_zero_chunk_locked(struct rmem_heap_pool *pool)
 		if (done) {
 			done->offset = offset;
 			done->size = size;
+			done->cached = cached;
 			list_add(&done->node, &pool->dirty);
 		} else {
 			pool->dirty_bytes -= size;
@@ -179,6 +215,10 @@ static void rmem_heap_zero_work(struct work_struct *work)
  */
 void rmem_heap_zero_setup(struct rmem_heap_pool *pool)
 {
+	/* the model is a debugging aid: a pool without one still works */
+	if (rmem_heap_cm_pool_init(pool))
+		dev_warn(pool->dev, "region %s: no memory for the cache model\n",
+			 pool->region_name);
 	INIT_LIST_HEAD(&pool->dirty);
 	init_waitqueue_head(&pool->zero_wait);
 	INIT_DELAYED_WORK(&pool->zero_work, rmem_heap_zero_work);
@@ -208,9 +248,14 @@ int rmem_heap_zero_start(struct rmem_heap_pool *pool)
 	 * unmaps anything.  Not on 32-bit kernels, where vmalloc space is
 	 * scarce: there each chunk is mapped to be zeroed.
 	 */
-	if (IS_ENABLED(CONFIG_64BIT))
+	if (IS_ENABLED(CONFIG_64BIT)) {
 		pool->zero_map = memremap(pool->base, pool->size,
-					  rmem_heap_zero_memremap_flags(pool));
+					  rmem_heap_zero_wb(pool) ?
+					  MEMREMAP_WB : MEMREMAP_WC);
+		if (pool->zero_map && rmem_heap_zero_wb(pool))
+			rmem_heap_cm_note(pool, pool->base, pool->size,
+					  CM(MAP_KERNEL));
+	}
 
 	mutex_lock(&pool->lock);
 	ret = rmem_heap_alloc_get(&pool->alloc, pool->size, PAGE_SIZE, &offset);
@@ -247,6 +292,7 @@ void rmem_heap_zero_stop(struct rmem_heap_pool *pool)
 	if (pool->zero_map)
 		memunmap(pool->zero_map);
 	pool->zero_map = NULL;
+	rmem_heap_cm_pool_destroy(pool);
 }
 
 /**

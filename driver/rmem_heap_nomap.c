@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmem-heap: buffers of no-map regions.
+ *
+ * The range allocator hands out page-granular extents of zeroed free space
+ * (rmem_heap_zero.c).  No struct page is ever touched: the CPU reaches a
+ * buffer through the driver's memremap()s and user mmap() of its PFNs;
+ * importers get an sg table whose DMA addresses come from
+ * dma_map_resource(), which never maintains caches or bounces, so the
+ * driver maintains the caches itself and refuses importers it cannot
+ * serve.  Which mapping exists when, and which maintenance happens, is in
+ * Documentation/rmem-heap.rst ("CPU caches").
+ */
+
+#include <linux/dma-buf.h>
+#include <linux/dma-map-ops.h>
+#include <linux/dma-mapping.h>
+#include <linux/io.h>
+#include <linux/iommu.h>
+#include <linux/mm.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/swiotlb.h>
+
+#include "rmem_heap_buffer.h"
+
+#define CM(ev)	RMEM_HEAP_CM_##ev
+
+/* 32-bit kernels map a cached buffer this much at a time for maintenance */
+#define RMEM_HEAP_MAINT_CHUNK	SZ_1M
+
+/*
+ * 64-bit kernels keep one write-back mapping per cached or coherent buffer
+ * from its first use; 32-bit kernels, whose vmalloc area a user could fill
+ * that way, map only for as long as an operation needs.
+ */
+#define RMEM_HEAP_KEEP_WB	IS_ENABLED(CONFIG_64BIT)
+
+static bool rmem_heap_nomap_cacheable(const struct rmem_heap_buffer *buffer)
+{
+	return rmem_heap_buffer_policy(buffer) != RMEM_HEAP_UNCACHED;
+}
+
+/* The kept write-back mapping (64-bit), made on first need; buffer lock. */
+static void *rmem_heap_nomap_wb_locked(struct rmem_heap_buffer *buffer)
+{
+	lockdep_assert_held(&buffer->lock);
+
+	if (!buffer->vaddr) {
+		buffer->vaddr = memremap(buffer->phys, buffer->size,
+					 MEMREMAP_WB);
+		if (!buffer->vaddr)
+			return NULL;
+		buffer->cacheable = true;
+		rmem_heap_cm_note(buffer->pool, buffer->phys, buffer->size,
+				  CM(MAP_KERNEL));
+	}
+	return buffer->vaddr;
+}
+
+/*
+ * Run one maintenance operation over a cached buffer: through the kept or
+ * vmap mapping when there is one, else through temporary write-back
+ * mappings of a chunk (a page when even that cannot be mapped).
+ */
+static int rmem_heap_nomap_maint_locked(struct rmem_heap_buffer *buffer,
+					enum dma_data_direction dir,
+					bool for_cpu)
+{
+	struct rmem_heap_pool *pool = buffer->pool;
+	size_t pos, len;
+	void *vaddr;
+
+	lockdep_assert_held(&buffer->lock);
+
+	vaddr = buffer->vaddr ?: buffer->vmap_addr;
+	if (!vaddr && RMEM_HEAP_KEEP_WB)
+		vaddr = rmem_heap_nomap_wb_locked(buffer);
+	if (vaddr) {
+		if (for_cpu)
+			rmem_heap_cache_for_cpu(pool, vaddr, buffer->phys,
+						buffer->size, dir);
+		else
+			rmem_heap_cache_for_device(pool, vaddr, buffer->phys,
+						   buffer->size, dir);
+		return 0;
+	}
+
+	for (pos = 0; pos < buffer->size; pos += len) {
+		phys_addr_t phys = buffer->phys + pos;
+
+		len = min_t(size_t, buffer->size - pos, RMEM_HEAP_MAINT_CHUNK);
+		vaddr = memremap(phys, len, MEMREMAP_WB);
+		if (!vaddr) {
+			len = PAGE_SIZE;
+			vaddr = memremap(phys, len, MEMREMAP_WB);
+			if (!vaddr)
+				return -ENOMEM;
+		}
+		buffer->cacheable = true;
+		rmem_heap_cm_note(pool, phys, len, CM(MAP_KERNEL));
+		if (for_cpu)
+			rmem_heap_cache_for_cpu(pool, vaddr, phys, len, dir);
+		else
+			rmem_heap_cache_for_device(pool, vaddr, phys, len, dir);
+		memunmap(vaddr);
+		rmem_heap_cm_note(pool, phys, len, CM(UNMAP_KERNEL));
+	}
+	return 0;
+}
+
+/*
+ * A dma-coherent pool is zeroed through write-back mappings and never
+ * cleaned; dma_map_resource() gives a device behind an IOMMU an MMIO
+ * (non-snooping) mapping; and it cannot bounce for a device that must.
+ */
+static int rmem_heap_nomap_attach(struct dma_buf *dmabuf,
+				  struct dma_buf_attachment *attachment)
+{
+	struct rmem_heap_buffer *buffer = dmabuf->priv;
+	struct device *dev = attachment->dev;
+	const char *why = NULL;
+
+	if (rmem_heap_buffer_policy(buffer) == RMEM_HEAP_COHERENT &&
+	    !dev_is_dma_coherent(dev))
+		why = "it does not snoop the CPU caches";
+	else if (rmem_heap_buffer_policy(buffer) == RMEM_HEAP_COHERENT &&
+		 device_iommu_mapped(dev))
+		why = "its IOMMU would map the buffer as MMIO (not snooping)";
+	else if (is_swiotlb_force_bounce(dev))
+		why = "it needs bounce buffers";
+	if (why) {
+		dev_warn_ratelimited(dev,
+				     "rmem_heap: heap %s refuses this importer: %s\n",
+				     buffer->heap->name, why);
+		return -EOPNOTSUPP;
+	}
+	return rmem_heap_attach(dmabuf, attachment);
+}
+
+/* What the model is told a device does with a mapped buffer. */
+static void rmem_heap_nomap_note_dev(struct rmem_heap_buffer *buffer,
+				     struct device *dev,
+				     enum dma_data_direction dir)
+{
+	bool snoop = dev_is_dma_coherent(dev);
+	struct rmem_heap_pool *pool = buffer->pool;
+
+	if (dir != DMA_FROM_DEVICE)
+		rmem_heap_cm_note(pool, buffer->phys, buffer->size,
+				  snoop ? CM(SNOOP_READ) : CM(DEV_READ));
+	if (dir != DMA_TO_DEVICE)
+		rmem_heap_cm_note(pool, buffer->phys, buffer->size,
+				  snoop ? CM(SNOOP_WRITE) : CM(DEV_WRITE));
+}
+
+/*
+ * A user mapping can be written without sync brackets at any time before a
+ * device takes the buffer: the model assumes it was, so that the clean at
+ * map time is checked (as the kernel's heaps clean in dma_map_sgtable()).
+ */
+static void rmem_heap_nomap_note_user(struct rmem_heap_buffer *buffer)
+{
+	if (!buffer->user_mapped)
+		return;
+	rmem_heap_cm_note(buffer->pool, buffer->phys, buffer->size,
+			  rmem_heap_nomap_cacheable(buffer) ? CM(CPU_WRITE) :
+							      CM(NC_WRITE));
+}
+
+static struct sg_table *
+rmem_heap_nomap_map_dma_buf(struct dma_buf_attachment *attachment,
+			    enum dma_data_direction dir)
+{
+	struct rmem_heap_buffer *buffer = attachment->dmabuf->priv;
+	struct rmem_heap_attachment *a = attachment->priv;
+	struct scatterlist *sg;
+	dma_addr_t addr;
+	int ret;
+
+	/* dma_map_resource() uses the physical address as the bus address */
+	ret = rmem_heap_check_reach(a->dev, buffer->phys, buffer->size);
+	if (ret)
+		return ERR_PTR(ret);
+
+	mutex_lock(&buffer->lock);
+	/* one mapping at a time: the sg table belongs to the attachment */
+	if (a->mapped) {
+		ret = -EBUSY;
+		goto unlock;
+	}
+
+	rmem_heap_nomap_note_user(buffer);
+	if (rmem_heap_buffer_policy(buffer) == RMEM_HEAP_CACHED &&
+	    !dev_is_dma_coherent(a->dev)) {
+		ret = rmem_heap_nomap_maint_locked(buffer, dir, false);
+		if (ret)
+			goto unlock;
+		atomic_long_inc(&buffer->cleans);
+	}
+
+	/* the driver did the maintenance: DMA-API debug needs to know */
+	addr = dma_map_resource(a->dev, buffer->phys, buffer->size, dir,
+				DMA_ATTR_SKIP_CPU_SYNC);
+	if (dma_mapping_error(a->dev, addr)) {
+		ret = -ENOMEM;
+		goto unlock;
+	}
+	for (sg = a->sgt.sgl; sg; sg = sg_next(sg)) {
+		sg_dma_address(sg) = addr;
+		sg_dma_len(sg) = sg->length;
+		addr += sg->length;
+	}
+	a->sgt.nents = a->sgt.orig_nents;
+	a->mapped = true;
+	a->dir = dir;
+	rmem_heap_nomap_note_dev(buffer, a->dev, dir);
+unlock:
+	mutex_unlock(&buffer->lock);
+	return ret ? ERR_PTR(ret) : &a->sgt;
+}
+
+static void rmem_heap_nomap_unmap_dma_buf(struct dma_buf_attachment *attachment,
+					  struct sg_table *sgt,
+					  enum dma_data_direction dir)
+{
+	struct rmem_heap_buffer *buffer = attachment->dmabuf->priv;
+	struct rmem_heap_attachment *a = attachment->priv;
+
+	mutex_lock(&buffer->lock);
+	dma_unmap_resource(a->dev, sg_dma_address(sgt->sgl), buffer->size, dir,
+			   DMA_ATTR_SKIP_CPU_SYNC);
+	/* lines filled while the device wrote are stale: drop them */
+	if (rmem_heap_buffer_policy(buffer) == RMEM_HEAP_CACHED &&
+	    !dev_is_dma_coherent(a->dev) && dir != DMA_TO_DEVICE &&
+	    !rmem_heap_nomap_maint_locked(buffer, dir, true))
+		atomic_long_inc(&buffer->invals);
+	a->mapped = false;
+	mutex_unlock(&buffer->lock);
+}
+
+/*
+ * CPU access brackets: before it (for_cpu) drop lines a device may have
+ * made stale, after it write back what the CPU dirtied.  A CPU that only
+ * writes has nothing to invalidate and one that only read nothing to clean
+ * (as dma-direct); uncached and coherent buffers need neither.
+ */
+static int rmem_heap_nomap_cpu_access(struct rmem_heap_buffer *buffer,
+				      enum dma_data_direction dir,
+				      bool for_cpu)
+{
+	enum rmem_heap_policy policy = rmem_heap_buffer_policy(buffer);
+	struct rmem_heap_pool *pool = buffer->pool;
+	int ret = 0;
+
+	mutex_lock(&buffer->lock);
+	if (policy == RMEM_HEAP_CACHED &&
+	    dir != (for_cpu ? DMA_TO_DEVICE : DMA_FROM_DEVICE)) {
+		ret = rmem_heap_nomap_maint_locked(buffer, for_cpu ? dir :
+						   DMA_TO_DEVICE, for_cpu);
+		if (!ret)
+			atomic_long_inc(for_cpu ? &buffer->invals :
+					&buffer->cleans);
+	}
+	if (!ret && for_cpu) {
+		bool nc = policy == RMEM_HEAP_UNCACHED;
+
+		if (dir != DMA_TO_DEVICE)
+			rmem_heap_cm_note(pool, buffer->phys, buffer->size,
+					  nc ? CM(NC_READ) : CM(CPU_READ));
+		if (dir != DMA_FROM_DEVICE)
+			rmem_heap_cm_note(pool, buffer->phys, buffer->size,
+					  nc ? CM(NC_WRITE) : CM(CPU_WRITE));
+	}
+	mutex_unlock(&buffer->lock);
+	return ret;
+}
+
+static int rmem_heap_nomap_begin_cpu_access(struct dma_buf *dmabuf,
+					    enum dma_data_direction dir)
+{
+	return rmem_heap_nomap_cpu_access(dmabuf->priv, dir, true);
+}
+
+static int rmem_heap_nomap_end_cpu_access(struct dma_buf *dmabuf,
+					  enum dma_data_direction dir)
+{
+	return rmem_heap_nomap_cpu_access(dmabuf->priv, dir, false);
+}
+
+static int rmem_heap_nomap_mmap(struct dma_buf *dmabuf,
+				struct vm_area_struct *vma)
+{
+	struct rmem_heap_buffer *buffer = dmabuf->priv;
+	int ret;
+
+	ret = rmem_heap_mmap_check(buffer, vma);
+	if (ret)
+		return ret;
+
+	if (rmem_heap_nomap_cacheable(buffer)) {
+		mutex_lock(&buffer->lock);
+		if (!buffer->user_mapped)
+			rmem_heap_cm_note(buffer->pool, buffer->phys,
+					  buffer->size, CM(MAP_USER));
+		buffer->user_mapped = true;
+		buffer->cacheable = true;
+		mutex_unlock(&buffer->lock);
+	} else {
+		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
+	}
+
+	rmem_heap_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	return remap_pfn_range(vma, vma->vm_start,
+			       PHYS_PFN(buffer->phys) + vma->vm_pgoff,
+			       vma->vm_end - vma->vm_start, vma->vm_page_prot);
+}
+
+static int rmem_heap_nomap_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	struct rmem_heap_buffer *buffer = dmabuf->priv;
+	bool cacheable = rmem_heap_nomap_cacheable(buffer);
+	void *vaddr;
+	int ret = 0;
+
+	mutex_lock(&buffer->lock);
+	if (cacheable && RMEM_HEAP_KEEP_WB) {
+		vaddr = rmem_heap_nomap_wb_locked(buffer);
+	} else {
+		if (!buffer->vmap_cnt) {
+			buffer->vmap_addr = memremap(buffer->phys, buffer->size,
+						     cacheable ? MEMREMAP_WB :
+						     MEMREMAP_WC);
+			if (buffer->vmap_addr && cacheable) {
+				buffer->cacheable = true;
+				rmem_heap_cm_note(buffer->pool, buffer->phys,
+						  buffer->size, CM(MAP_KERNEL));
+			}
+		}
+		vaddr = buffer->vmap_addr;
+	}
+	if (!vaddr) {
+		ret = -ENOMEM;
+		goto unlock;
+	}
+	buffer->vmap_cnt++;
+	iosys_map_set_vaddr(map, vaddr);
+unlock:
+	mutex_unlock(&buffer->lock);
+	return ret;
+}
+
+/* Remove the vmap mapping; buffer lock held, last vunmap. */
+static void rmem_heap_nomap_vunmap_locked(struct rmem_heap_buffer *buffer)
+{
+	if (!buffer->vmap_addr)
+		return;
+	memunmap(buffer->vmap_addr);
+	buffer->vmap_addr = NULL;
+	if (rmem_heap_nomap_cacheable(buffer))
+		rmem_heap_cm_note(buffer->pool, buffer->phys, buffer->size,
+				  CM(UNMAP_KERNEL));
+}
+
+static void rmem_heap_nomap_vunmap(struct dma_buf *dmabuf,
+				   struct iosys_map *map)
+{
+	struct rmem_heap_buffer *buffer = dmabuf->priv;
+
+	mutex_lock(&buffer->lock);
+	if (!WARN_ON(!buffer->vmap_cnt) && !--buffer->vmap_cnt)
+		rmem_heap_nomap_vunmap_locked(buffer);
+	mutex_unlock(&buffer->lock);
+	iosys_map_clear(map);
+}
+
+/*
+ * Take an extent of a no-map region.  The allocator holds only zeroed
+ * space, so the buffer is ready as it is; when no zeroed extent is large
+ * enough, dirty free space is zeroed here and the allocation retried.
+ */
+static int rmem_heap_nomap_get(struct rmem_heap_buffer *buffer)
+{
+	struct rmem_heap_pool *pool = buffer->pool;
+	u64 offset;
+	int ret;
+
+	buffer->extent = kzalloc_obj(*buffer->extent, GFP_KERNEL);
+	if (!buffer->extent)
+		return -ENOMEM;
+
+	mutex_lock(&pool->lock);
+	do {
+		ret = rmem_heap_alloc_get(&pool->alloc, buffer->size,
+					  PAGE_SIZE, &offset);
+	} while (ret && !rmem_heap_zero_reclaim_locked(pool));
+	if (ret) {
+		pool->failed++;
+		mutex_unlock(&pool->lock);
+		kfree(buffer->extent);
+		buffer->extent = NULL;
+		return ret;
+	}
+	rmem_heap_pool_account(pool, buffer->size);
+	mutex_unlock(&pool->lock);
+
+	buffer->offset = offset;
+	buffer->phys = pool->base + offset;
+	rmem_heap_cm_note(pool, buffer->phys, buffer->size, CM(ALLOC));
+	return 0;
+}
+
+/*
+ * Give the extent back; undoes rmem_heap_nomap_get().  It joins the dirty
+ * list and returns to the allocator once zeroed.  An extent the caches may
+ * hold lines of is zeroed through a cacheable mapping and flushed, so that
+ * what any level still holds is the new zeroes, clean.
+ */
+static void rmem_heap_nomap_put(struct rmem_heap_buffer *buffer)
+{
+	struct rmem_heap_pool *pool = buffer->pool;
+	struct rmem_heap_extent *extent = buffer->extent;
+
+	if (WARN_ON(buffer->vmap_cnt))
+		rmem_heap_nomap_vunmap_locked(buffer);
+	if (buffer->vaddr) {
+		memunmap(buffer->vaddr);
+		buffer->vaddr = NULL;
+		rmem_heap_cm_note(pool, buffer->phys, buffer->size,
+				  CM(UNMAP_KERNEL));
+	}
+	rmem_heap_cm_note(pool, buffer->phys, buffer->size, CM(FREE));
+
+	buffer->extent = NULL;
+	extent->offset = buffer->offset;
+	extent->size = buffer->size;
+	extent->cached = buffer->cacheable &&
+			 rmem_heap_buffer_policy(buffer) == RMEM_HEAP_CACHED;
+
+	mutex_lock(&pool->lock);
+	rmem_heap_zero_queue_locked(pool, extent);
+	rmem_heap_pool_unaccount(pool, buffer->size);
+	mutex_unlock(&pool->lock);
+}
+
+static const struct dma_buf_ops rmem_heap_nomap_buf_ops = {
+	.attach = rmem_heap_nomap_attach,
+	.detach = rmem_heap_detach,
+	.map_dma_buf = rmem_heap_nomap_map_dma_buf,
+	.unmap_dma_buf = rmem_heap_nomap_unmap_dma_buf,
+	.begin_cpu_access = rmem_heap_nomap_begin_cpu_access,
+	.end_cpu_access = rmem_heap_nomap_end_cpu_access,
+	.mmap = rmem_heap_nomap_mmap,
+	.vmap = rmem_heap_nomap_vmap,
+	.vunmap = rmem_heap_nomap_vunmap,
+	.release = rmem_heap_release,
+};
+
+const struct rmem_heap_backend rmem_heap_nomap_backend = {
+	.get = rmem_heap_nomap_get,
+	.put = rmem_heap_nomap_put,
+	.buf_ops = &rmem_heap_nomap_buf_ops,
+};

@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmem-heap: buffers of reusable regions, the device's own CMA area.
+ *
+ * Pages come from the area with cma_alloc() where the kernel exports it,
+ * as the kernel's CMA heap does, else through dma_alloc_pages() on the
+ * pool's device.  They are lowmem (probe refuses anything else) and always
+ * have the linear map's cacheable alias, so maintenance goes through the
+ * DMA API, which knows which importer snoops, bounces or sits behind an
+ * IOMMU.  Documentation/rmem-heap.rst ("CPU caches") has the rules.
+ */
+
+#include <linux/cma.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-direct.h>
+#include <linux/dma-map-ops.h>
+#include <linux/dma-mapping.h>
+#include <linux/mm.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "rmem_heap_buffer.h"
+
+#define CM(ev)	RMEM_HEAP_CM_##ev
+
+#define RMEM_HEAP_USE_CMA (RMEM_HEAP_HAVE_CMA_ALLOC && IS_ENABLED(CONFIG_DMA_CMA))
+
+/* What the model is told the pages' maintenance for @dev did. */
+static void rmem_heap_reusable_note_sync(struct rmem_heap_buffer *buffer,
+					 struct device *dev,
+					 enum dma_data_direction dir,
+					 bool for_cpu)
+{
+	rmem_heap_cm_dma(buffer->pool, buffer->phys, buffer->size, dev, dir,
+			 for_cpu);
+}
+
+/* A user mapping may have been written without sync brackets. */
+static void rmem_heap_reusable_note_user(struct rmem_heap_buffer *buffer)
+{
+	if (buffer->user_mapped)
+		rmem_heap_cm_note(buffer->pool, buffer->phys, buffer->size,
+				  rmem_heap_buffer_policy(buffer) ==
+				  RMEM_HEAP_UNCACHED ? CM(NC_WRITE) :
+				  CM(CPU_WRITE));
+}
+
+static void rmem_heap_reusable_note_dev(struct rmem_heap_buffer *buffer,
+					struct device *dev,
+					enum dma_data_direction dir)
+{
+	bool snoop = dev_is_dma_coherent(dev);
+
+	if (dir != DMA_FROM_DEVICE)
+		rmem_heap_cm_note(buffer->pool, buffer->phys, buffer->size,
+				  snoop ? CM(SNOOP_READ) : CM(DEV_READ));
+	if (dir != DMA_TO_DEVICE)
+		rmem_heap_cm_note(buffer->pool, buffer->phys, buffer->size,
+				  snoop ? CM(SNOOP_WRITE) : CM(DEV_WRITE));
+}
+
+static struct sg_table *
+rmem_heap_reusable_map_dma_buf(struct dma_buf_attachment *attachment,
+			       enum dma_data_direction dir)
+{
+	struct rmem_heap_buffer *buffer = attachment->dmabuf->priv;
+	struct rmem_heap_attachment *a = attachment->priv;
+	int ret;
+
+	ret = rmem_heap_check_reach(a->dev, phys_to_dma(a->dev, buffer->phys),
+				    buffer->size);
+	if (ret)
+		return ERR_PTR(ret);
+
+	mutex_lock(&buffer->lock);
+	if (a->mapped) {
+		ret = -EBUSY;
+		goto unlock;
+	}
+	/*
+	 * The pages stay mapped for the pool device, so DMA-API debug would
+	 * see every importer's mapping as an overlap of the same cache
+	 * lines: map without the CPU sync and do that sync explicitly, for
+	 * every policy (it also copies into bounce buffers).
+	 */
+	rmem_heap_reusable_note_user(buffer);
+	ret = dma_map_sgtable(a->dev, &a->sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
+	if (ret)
+		goto unlock;
+	dma_sync_sgtable_for_device(a->dev, &a->sgt, dir);
+	rmem_heap_reusable_note_sync(buffer, a->dev, dir, false);
+	a->mapped = true;
+	a->dir = dir;
+	rmem_heap_reusable_note_dev(buffer, a->dev, dir);
+unlock:
+	mutex_unlock(&buffer->lock);
+	return ret ? ERR_PTR(ret) : &a->sgt;
+}
+
+static void
+rmem_heap_reusable_unmap_dma_buf(struct dma_buf_attachment *attachment,
+				 struct sg_table *sgt,
+				 enum dma_data_direction dir)
+{
+	struct rmem_heap_buffer *buffer = attachment->dmabuf->priv;
+	struct rmem_heap_attachment *a = attachment->priv;
+
+	mutex_lock(&buffer->lock);
+	dma_sync_sgtable_for_cpu(a->dev, sgt, dir);
+	rmem_heap_reusable_note_sync(buffer, a->dev, dir, true);
+	dma_unmap_sgtable(a->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
+	a->mapped = false;
+	mutex_unlock(&buffer->lock);
+}
+
+/*
+ * Sync through every importer that has the buffer mapped (this covers
+ * bounce buffers and IOMMUs too), or through the pool device that owns the
+ * pages when nobody has it mapped and the CPU's mapping is cacheable.
+ */
+static int rmem_heap_reusable_cpu_access(struct rmem_heap_buffer *buffer,
+					 enum dma_data_direction dir,
+					 bool for_cpu)
+{
+	bool nc = rmem_heap_buffer_policy(buffer) == RMEM_HEAP_UNCACHED;
+	struct rmem_heap_pool *pool = buffer->pool;
+	struct rmem_heap_attachment *a;
+	bool synced = false;
+
+	mutex_lock(&buffer->lock);
+	list_for_each_entry(a, &buffer->attachments, list) {
+		if (!a->mapped)
+			continue;
+		if (for_cpu)
+			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, dir);
+		else
+			dma_sync_sgtable_for_device(a->dev, &a->sgt, dir);
+		rmem_heap_reusable_note_sync(buffer, a->dev, dir, for_cpu);
+		synced = true;
+	}
+	if (!synced && !nc &&
+	    dir != (for_cpu ? DMA_TO_DEVICE : DMA_FROM_DEVICE)) {
+		if (for_cpu)
+			dma_sync_single_for_cpu(pool->dev, buffer->dma,
+						buffer->size, dir);
+		else
+			dma_sync_single_for_device(pool->dev, buffer->dma,
+						   buffer->size, dir);
+		rmem_heap_reusable_note_sync(buffer, pool->dev, dir, for_cpu);
+		synced = true;
+	}
+	if (synced && rmem_heap_buffer_policy(buffer) == RMEM_HEAP_CACHED)
+		atomic_long_inc(for_cpu ? &buffer->invals : &buffer->cleans);
+	if (for_cpu && dir != DMA_TO_DEVICE)
+		rmem_heap_cm_note(pool, buffer->phys, buffer->size,
+				  nc ? CM(NC_READ) : CM(CPU_READ));
+	if (for_cpu && dir != DMA_FROM_DEVICE)
+		rmem_heap_cm_note(pool, buffer->phys, buffer->size,
+				  nc ? CM(NC_WRITE) : CM(CPU_WRITE));
+	mutex_unlock(&buffer->lock);
+	return 0;
+}
+
+static int rmem_heap_reusable_begin_cpu_access(struct dma_buf *dmabuf,
+					       enum dma_data_direction dir)
+{
+	return rmem_heap_reusable_cpu_access(dmabuf->priv, dir, true);
+}
+
+static int rmem_heap_reusable_end_cpu_access(struct dma_buf *dmabuf,
+					     enum dma_data_direction dir)
+{
+	return rmem_heap_reusable_cpu_access(dmabuf->priv, dir, false);
+}
+
+static int rmem_heap_reusable_mmap(struct dma_buf *dmabuf,
+				   struct vm_area_struct *vma)
+{
+	struct rmem_heap_buffer *buffer = dmabuf->priv;
+	int ret;
+
+	ret = rmem_heap_mmap_check(buffer, vma);
+	if (ret)
+		return ret;
+	if (rmem_heap_buffer_policy(buffer) == RMEM_HEAP_UNCACHED)
+		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
+
+	mutex_lock(&buffer->lock);
+	buffer->user_mapped = true;
+	mutex_unlock(&buffer->lock);
+
+	rmem_heap_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	return remap_pfn_range(vma, vma->vm_start,
+			       PHYS_PFN(buffer->phys) + vma->vm_pgoff,
+			       vma->vm_end - vma->vm_start, vma->vm_page_prot);
+}
+
+/*
+ * Write-combined kernel mapping of an uncached buffer, made on demand so
+ * that idle uncached buffers use no vmalloc space (scarce on 32-bit arm).
+ */
+static void *rmem_heap_reusable_vmap_wc(struct rmem_heap_buffer *buffer)
+{
+	unsigned long i, npages = buffer->size >> PAGE_SHIFT;
+	struct page **pages;
+	void *vaddr;
+
+	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return NULL;
+	for (i = 0; i < npages; i++)
+		pages[i] = pfn_to_page(page_to_pfn(buffer->pages) + i);
+
+	vaddr = vmap(pages, npages, VM_MAP, pgprot_writecombine(PAGE_KERNEL));
+	kvfree(pages);
+	return vaddr;
+}
+
+static int rmem_heap_reusable_vmap(struct dma_buf *dmabuf,
+				   struct iosys_map *map)
+{
+	struct rmem_heap_buffer *buffer = dmabuf->priv;
+	void *vaddr = buffer->vaddr;
+	int ret = 0;
+
+	mutex_lock(&buffer->lock);
+	if (rmem_heap_buffer_policy(buffer) == RMEM_HEAP_UNCACHED) {
+		if (!buffer->vmap_cnt)
+			buffer->vmap_addr = rmem_heap_reusable_vmap_wc(buffer);
+		vaddr = buffer->vmap_addr;
+		if (!vaddr) {
+			ret = -ENOMEM;
+			goto unlock;
+		}
+	}
+	buffer->vmap_cnt++;
+	iosys_map_set_vaddr(map, vaddr);
+unlock:
+	mutex_unlock(&buffer->lock);
+	return ret;
+}
+
+static void rmem_heap_reusable_vunmap(struct dma_buf *dmabuf,
+				      struct iosys_map *map)
+{
+	struct rmem_heap_buffer *buffer = dmabuf->priv;
+
+	mutex_lock(&buffer->lock);
+	if (!WARN_ON(!buffer->vmap_cnt) && !--buffer->vmap_cnt &&
+	    buffer->vmap_addr) {
+		vunmap(buffer->vmap_addr);
+		buffer->vmap_addr = NULL;
+	}
+	mutex_unlock(&buffer->lock);
+	iosys_map_clear(map);
+}
+
+/*
+ * rmem_heap_reusable_alloc(): pages of the region, zeroed, with the pool
+ * device's DMA address.  A miss
+ * never falls back to system RAM: cma_alloc() takes only the area, and
+ * dma_alloc_pages() (whose dma-direct falls back to the page allocator) is
+ * asked only when the area may have room, with no retrying reclaim, and
+ * pages from outside the region are given back.
+ */
+#if RMEM_HEAP_USE_CMA
+static struct page *rmem_heap_reusable_alloc(struct rmem_heap_pool *pool,
+					     size_t size, dma_addr_t *dma)
+{
+	struct cma *cma = dev_get_cma_area(pool->dev);
+	unsigned long count = size >> PAGE_SHIFT;
+	struct page *page;
+
+	page = cma_alloc(cma, count, min_t(unsigned int, get_order(size),
+					   CONFIG_CMA_ALIGNMENT), true);
+	if (!page)
+		return NULL;
+	/* lowmem only (probe checks): the linear map reaches every page */
+	memset(page_address(page), 0, size);
+	*dma = dma_map_page_attrs(pool->dev, page, 0, size, DMA_BIDIRECTIONAL,
+				  DMA_ATTR_SKIP_CPU_SYNC);
+	if (dma_mapping_error(pool->dev, *dma)) {
+		cma_release(cma, page, count);
+		return NULL;
+	}
+	return page;
+}
+#else
+static struct page *rmem_heap_reusable_alloc(struct rmem_heap_pool *pool,
+					     size_t size, dma_addr_t *dma)
+{
+	struct device *dev = pool->dev;
+	struct page *page;
+	phys_addr_t phys;
+
+	page = dma_alloc_pages(dev, size, dma, DMA_BIDIRECTIONAL,
+			       GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
+	if (!page)
+		return NULL;
+	/* dma-debug (6.1) tracks the pages as a mapping that must be checked */
+	if (dma_mapping_error(dev, *dma))
+		goto free_pages;
+
+	phys = page_to_phys(page);
+	if (phys < pool->base || phys - pool->base >= pool->size ||
+	    size > pool->size - (phys - pool->base))
+		goto free_pages;
+	return page;
+
+free_pages:
+	dma_free_pages(dev, size, page, *dma, DMA_BIDIRECTIONAL);
+	return NULL;
+}
+#endif
+
+static void rmem_heap_reusable_free(struct rmem_heap_pool *pool,
+				    struct page *page, size_t size,
+				    dma_addr_t dma)
+{
+#if RMEM_HEAP_USE_CMA
+	dma_unmap_page_attrs(pool->dev, dma, size, DMA_BIDIRECTIONAL,
+			     DMA_ATTR_SKIP_CPU_SYNC);
+	cma_release(dev_get_cma_area(pool->dev), page, size >> PAGE_SHIFT);
+#else
+	dma_free_pages(pool->dev, size, page, dma, DMA_BIDIRECTIONAL);
+#endif
+}
+
+/*
+ * cma_alloc() takes the whole free block that holds the first page of the
+ * range (up to a pageblock), splits it and frees the rest; freeing the
+ * buffer merges it back.  One page held at the lowest free address keeps
+ * that pageblock split, so that small buffers come from free blocks of
+ * about their own size (figures in Documentation/rmem-heap.rst).  It is
+ * taken when the pool has no buffer, outside the pool lock, and given back
+ * when an allocation fails, so that the whole region stays allocatable.
+ */
+static void rmem_heap_anchor_take(struct rmem_heap_pool *pool)
+{
+	struct page *page;
+	dma_addr_t dma;
+	bool want;
+
+	mutex_lock(&pool->lock);
+	want = !pool->anchor && !pool->nr_buffers;
+	mutex_unlock(&pool->lock);
+	if (!want)
+		return;
+
+	page = rmem_heap_reusable_alloc(pool, PAGE_SIZE, &dma);
+	if (!page)
+		return;
+
+	mutex_lock(&pool->lock);
+	if (!pool->anchor) {
+		pool->anchor = page;
+		pool->anchor_dma = dma;
+		page = NULL;
+	}
+	mutex_unlock(&pool->lock);
+	if (page)
+		rmem_heap_reusable_free(pool, page, PAGE_SIZE, dma);
+}
+
+/**
+ * rmem_heap_anchor_drop() - give a pool's anchor page back to CMA
+ * @pool: the pool (any type; only reusable pools have an anchor)
+ *
+ * Return: true if the pool held an anchor.
+ */
+bool rmem_heap_anchor_drop(struct rmem_heap_pool *pool)
+{
+	struct page *page;
+	dma_addr_t dma;
+
+	mutex_lock(&pool->lock);
+	page = pool->anchor;
+	dma = pool->anchor_dma;
+	pool->anchor = NULL;
+	mutex_unlock(&pool->lock);
+
+	if (page)
+		rmem_heap_reusable_free(pool, page, PAGE_SIZE, dma);
+	return page;
+}
+
+/* The area cannot have room: do not ask (dma-direct would try system RAM). */
+static bool rmem_heap_reusable_full(struct rmem_heap_pool *pool, size_t size)
+{
+	bool full;
+
+	mutex_lock(&pool->lock);
+	full = size > pool->size - pool->used;
+	mutex_unlock(&pool->lock);
+	return full;
+}
+
+/*
+ * Pages for a reusable buffer, zeroed through the (cacheable) linear map:
+ * a cached heap then cleans them once, an uncached one cleans and
+ * invalidates the linear alias once so that write-combined mappings see
+ * the zeroes; a coherent pool's devices snoop.
+ */
+static int rmem_heap_reusable_get(struct rmem_heap_buffer *buffer)
+{
+	struct rmem_heap_pool *pool = buffer->pool;
+	struct device *dev = pool->dev;
+	struct page *page = NULL;
+	dma_addr_t dma;
+
+	rmem_heap_anchor_take(pool);
+	if (!rmem_heap_reusable_full(pool, buffer->size))
+		page = rmem_heap_reusable_alloc(pool, buffer->size, &dma);
+	if (!page && rmem_heap_anchor_drop(pool))
+		page = rmem_heap_reusable_alloc(pool, buffer->size, &dma);
+	if (!page) {
+		rmem_heap_pool_failed(pool);
+		return -ENOMEM;
+	}
+
+	buffer->pages = page;
+	buffer->dma = dma;
+	buffer->phys = page_to_phys(page);
+	buffer->offset = buffer->phys - pool->base;
+	buffer->vaddr = page_address(page);
+	rmem_heap_cm_note(pool, buffer->phys, buffer->size, CM(ADOPT));
+	rmem_heap_cm_note(pool, buffer->phys, buffer->size, CM(CPU_ZERO));
+
+	switch (rmem_heap_buffer_policy(buffer)) {
+	case RMEM_HEAP_CACHED:
+		dma_sync_single_for_device(dev, dma, buffer->size,
+					   DMA_TO_DEVICE);
+		rmem_heap_cm_dma(pool, buffer->phys, buffer->size, dev,
+				 DMA_TO_DEVICE, false);
+		atomic_long_inc(&buffer->cleans);
+		break;
+	case RMEM_HEAP_UNCACHED:
+		dma_sync_single_for_device(dev, dma, buffer->size,
+					   DMA_TO_DEVICE);
+		dma_sync_single_for_cpu(dev, dma, buffer->size,
+					DMA_FROM_DEVICE);
+		rmem_heap_cm_dma(pool, buffer->phys, buffer->size, dev,
+				 DMA_TO_DEVICE, false);
+		rmem_heap_cm_dma(pool, buffer->phys, buffer->size, dev,
+				 DMA_FROM_DEVICE, true);
+		break;
+	case RMEM_HEAP_COHERENT:
+		break;
+	}
+	rmem_heap_cm_note(pool, buffer->phys, buffer->size, CM(ALLOC));
+
+	mutex_lock(&pool->lock);
+	rmem_heap_pool_account(pool, buffer->size);
+	mutex_unlock(&pool->lock);
+	return 0;
+}
+
+/* Give the pages back to CMA; undoes rmem_heap_reusable_get(). */
+static void rmem_heap_reusable_put(struct rmem_heap_buffer *buffer)
+{
+	struct rmem_heap_pool *pool = buffer->pool;
+
+	if (WARN_ON(buffer->vmap_cnt) && buffer->vmap_addr)
+		vunmap(buffer->vmap_addr);
+	rmem_heap_cm_note(pool, buffer->phys, buffer->size, CM(FREE));
+	rmem_heap_cm_note(pool, buffer->phys, buffer->size, CM(FORGET));
+	rmem_heap_reusable_free(pool, buffer->pages, buffer->size, buffer->dma);
+
+	mutex_lock(&pool->lock);
+	rmem_heap_pool_unaccount(pool, buffer->size);
+	mutex_unlock(&pool->lock);
+}
+
+static const struct dma_buf_ops rmem_heap_reusable_buf_ops = {
+	.attach = rmem_heap_attach,
+	.detach = rmem_heap_detach,
+	.map_dma_buf = rmem_heap_reusable_map_dma_buf,
+	.unmap_dma_buf = rmem_heap_reusable_unmap_dma_buf,
+	.begin_cpu_access = rmem_heap_reusable_begin_cpu_access,
+	.end_cpu_access = rmem_heap_reusable_end_cpu_access,
+	.mmap = rmem_heap_reusable_mmap,
+	.vmap = rmem_heap_reusable_vmap,
+	.vunmap = rmem_heap_reusable_vunmap,
+	.release = rmem_heap_release,
+};
+
+const struct rmem_heap_backend rmem_heap_reusable_backend = {
+	.get = rmem_heap_reusable_get,
+	.put = rmem_heap_reusable_put,
+	.buf_ops = &rmem_heap_reusable_buf_ops,
+};
