@@ -156,7 +156,7 @@ def test_body(t, res, heaps=()):
         lines.append("lab_suite heaps sh /etc/lab/heaps.sh %s" % " ".join(heaps))
     lines.append("lab_suite rmem_heap_test ./rmem_heap_test")
     lines.append("lab_suite rmem_heap_import ./rmem_heap_import")
-    lines.append("lab_suite dmabuf-heap ./dmabuf-heap")
+    lines.append("lab_suite dmabuf-heap sh /etc/lab/dmabuf-heap.sh")
     if t.builtin:
         lines.append("lab_suite kunit sh /etc/lab/kunit.sh")
     elif kunit_available(t, res):

@@ -1015,6 +1015,24 @@ TEST_F(heap, vgem_import)
 		rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
 
 		ret = drmPrimeFDToHandle(vfd, fd, &handle);
+		if (h->policy == RH_COHERENT) {
+			/*
+			 * vgem does not snoop the CPU caches, which a
+			 * dma-coherent heap's buffers need: refused.
+			 */
+			EXPECT_NE(0, ret);
+			EXPECT_EQ(EOPNOTSUPP, errno) {
+				TH_LOG("%s: vgem import: %s, not EOPNOTSUPP", h->name,
+				       ret ? strerror(errno) : "accepted");
+			}
+			if (!ret)
+				gem_close(vfd, handle);
+			munmap(p, RH_MIB);
+			close(fd);
+			EXPECT_EQ(bufs0, attr(h->name, "buffers"));
+			close(hfd);
+			continue;
+		}
 		ASSERT_EQ(0, ret) TH_LOG("%s: vgem import: %s", h->name, strerror(errno));
 		ret = drmPrimeFDToHandle(vfd, fd, &handle2);
 		EXPECT_EQ(0, ret);
@@ -1281,6 +1299,84 @@ static void *thr_fn(void *arg)
 	return NULL;
 }
 
+static long vmalloc_used_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmallocUsed: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/*
+ * 32-bit kernels: cached no-map buffers that are mapped and synced must not
+ * each keep a kernel mapping, or a member of the heap's group could fill
+ * the vmalloc area.  Map and sync 1 MiB buffers from every cached no-map
+ * heap, all alive at once, and check that vmalloc use stays bounded (on
+ * 64-bit kernels, which keep one mapping per buffer on purpose, by the
+ * buffers' own size).
+ */
+#define VMALLOC_SLACK_KB	(16 * 1024)
+TEST_F_TIMEOUT(lab, vmalloc_bounded, 120)
+{
+	enum { MAXBUF = 512 };
+	static int fds[MAXBUF];
+	const size_t len = 1 << 20;
+	long before, after;
+	int i, n = 0;
+
+	before = vmalloc_used_kb();
+	ASSERT_LE(0, before);
+	for (i = 0; i < self->nheaps; i++) {
+		const struct rh_heap *h = &self->heaps[i];
+		int hfd;
+
+		if (h->reusable != 0 || h->policy != RH_CACHED)
+			continue;
+		hfd = open_heap(h->name);
+		ASSERT_LE(0, hfd);
+		while (n < MAXBUF) {
+			struct dma_heap_allocation_data d = {
+				.len = len, .fd_flags = O_RDWR | O_CLOEXEC,
+			};
+			struct dma_buf_sync sync = {
+				.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW,
+			};
+			char *p;
+
+			if (ioctl(hfd, DMA_HEAP_IOCTL_ALLOC, &d))
+				break;
+			fds[n++] = d.fd;
+			p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, d.fd, 0);
+			ASSERT_NE(MAP_FAILED, p);
+			ASSERT_EQ(0, ioctl(d.fd, DMA_BUF_IOCTL_SYNC, &sync));
+			p[0] = 1;
+			p[len - 1] = 2;
+			sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW;
+			ASSERT_EQ(0, ioctl(d.fd, DMA_BUF_IOCTL_SYNC, &sync));
+			ASSERT_EQ(0, munmap(p, len));
+		}
+		close(hfd);
+	}
+	after = vmalloc_used_kb();
+	TH_LOG("%d MiB of cached no-map buffers mapped and synced: VmallocUsed %ld -> %ld kB",
+	       n, before, after);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	ASSERT_LT(16, n);
+	if (sizeof(long) > 4) {
+		ASSERT_LT(after - before, (long)n * 1024 + VMALLOC_SLACK_KB);
+	} else {
+		ASSERT_LT(after - before, VMALLOC_SLACK_KB);
+	}
+}
+
 TEST_F_TIMEOUT(lab, four_threads, 120)
 {
 	uint64_t used0[RH_MAX_HEAPS], bufs0[RH_MAX_HEAPS];
@@ -1487,7 +1583,12 @@ TEST_F(lab, unload_with_live_buffers)
 	if (vfd >= 0) {
 		uint32_t handle;
 
-		hfd = open_heap(self->heaps[0].name);
+		/* vgem does not snoop: a heap that is not dma-coherent */
+		for (i = 0; i < self->nheaps; i++)
+			if (self->heaps[i].policy != RH_COHERENT)
+				break;
+		ASSERT_LT(i, self->nheaps);
+		hfd = open_heap(self->heaps[i].name);
 		ASSERT_EQ(0, rh_alloc(hfd, len, &fd));
 		close(hfd);
 		ASSERT_EQ(0, drmPrimeFDToHandle(vfd, fd, &handle));
