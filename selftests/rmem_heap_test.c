@@ -1299,28 +1299,32 @@ static void *thr_fn(void *arg)
 	return NULL;
 }
 
-static long vmalloc_used_kb(void)
+/*
+ * KiB of the vmalloc area in use, ioremap()/memremap() mappings included
+ * (VmallocUsed in /proc/meminfo counts only vmalloc()ed pages).
+ */
+static long vmalloc_area_kb(void)
 {
-	char line[128];
-	long kb = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
+	unsigned long long sum = 0, size;
+	char line[512];
+	FILE *f = fopen("/proc/vmallocinfo", "r");
 
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmallocUsed: %ld kB", &kb) == 1)
-			break;
+		if (sscanf(line, "%*s %llu", &size) == 1)
+			sum += size;
 	fclose(f);
-	return kb;
+	return sum / 1024;
 }
 
 /*
  * 32-bit kernels: cached no-map buffers that are mapped and synced must not
  * each keep a kernel mapping, or a member of the heap's group could fill
  * the vmalloc area.  Map and sync 1 MiB buffers from every cached no-map
- * heap, all alive at once, and check that vmalloc use stays bounded (on
- * 64-bit kernels, which keep one mapping per buffer on purpose, by the
- * buffers' own size).
+ * heap, all alive at once, and check that the vmalloc area in use stays
+ * bounded (on 64-bit kernels, which keep one mapping per buffer on purpose,
+ * by the buffers' own size).
  */
 #define VMALLOC_SLACK_KB	(16 * 1024)
 TEST_F_TIMEOUT(lab, vmalloc_bounded, 120)
@@ -1331,7 +1335,7 @@ TEST_F_TIMEOUT(lab, vmalloc_bounded, 120)
 	long before, after;
 	int i, n = 0;
 
-	before = vmalloc_used_kb();
+	before = vmalloc_area_kb();
 	ASSERT_LE(0, before);
 	for (i = 0; i < self->nheaps; i++) {
 		const struct rh_heap *h = &self->heaps[i];
@@ -1364,8 +1368,8 @@ TEST_F_TIMEOUT(lab, vmalloc_bounded, 120)
 		}
 		close(hfd);
 	}
-	after = vmalloc_used_kb();
-	TH_LOG("%d MiB of cached no-map buffers mapped and synced: VmallocUsed %ld -> %ld kB",
+	after = vmalloc_area_kb();
+	TH_LOG("%d MiB of cached no-map buffers mapped and synced: vmalloc area in use %ld -> %ld KiB",
 	       n, before, after);
 	for (i = 0; i < n; i++)
 		close(fds[i]);
