@@ -18,13 +18,24 @@
 #include <linux/mm.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/swiotlb.h>
 #include <linux/vmalloc.h>
 
 #include "rmem_heap_buffer.h"
 
 #define CM(ev)	RMEM_HEAP_CM_##ev
 
-#define RMEM_HEAP_USE_CMA (RMEM_HEAP_HAVE_CMA_ALLOC && IS_ENABLED(CONFIG_DMA_CMA))
+#define RMEM_HEAP_HAVE_CMA (RMEM_HEAP_HAVE_CMA_ALLOC && IS_ENABLED(CONFIG_DMA_CMA))
+
+/*
+ * cma_alloc() pages are mapped for the pool device to sync them; a device
+ * that must bounce (swiotlb=force) would sync a bounce buffer instead, so
+ * such a pool takes dma_alloc_pages(), whose pages need no mapping.
+ */
+static bool rmem_heap_reusable_use_cma(struct rmem_heap_pool *pool)
+{
+	return RMEM_HEAP_HAVE_CMA && !is_swiotlb_force_bounce(pool->dev);
+}
 
 /* What the model is told the pages' maintenance for @dev did. */
 static void rmem_heap_reusable_note_sync(struct rmem_heap_buffer *buffer,
@@ -264,10 +275,10 @@ static void rmem_heap_reusable_vunmap(struct dma_buf *dmabuf,
  * asked only when the area may have room, with no retrying reclaim, and
  * pages from outside the region are given back.
  */
-#if RMEM_HEAP_USE_CMA
-static struct page *rmem_heap_reusable_alloc(struct rmem_heap_pool *pool,
-					     size_t size, dma_addr_t *dma)
+static struct page *rmem_heap_reusable_alloc_cma(struct rmem_heap_pool *pool,
+						 size_t size, dma_addr_t *dma)
 {
+#if RMEM_HEAP_HAVE_CMA
 	struct cma *cma = dev_get_cma_area(pool->dev);
 	unsigned long count = size >> PAGE_SHIFT;
 	struct page *page;
@@ -285,10 +296,13 @@ static struct page *rmem_heap_reusable_alloc(struct rmem_heap_pool *pool,
 		return NULL;
 	}
 	return page;
-}
 #else
-static struct page *rmem_heap_reusable_alloc(struct rmem_heap_pool *pool,
-					     size_t size, dma_addr_t *dma)
+	return NULL;
+#endif
+}
+
+static struct page *rmem_heap_reusable_alloc_dma(struct rmem_heap_pool *pool,
+						 size_t size, dma_addr_t *dma)
 {
 	struct device *dev = pool->dev;
 	struct page *page;
@@ -312,19 +326,29 @@ free_pages:
 	dma_free_pages(dev, size, page, *dma, DMA_BIDIRECTIONAL);
 	return NULL;
 }
-#endif
+
+static struct page *rmem_heap_reusable_alloc(struct rmem_heap_pool *pool,
+					     size_t size, dma_addr_t *dma)
+{
+	if (rmem_heap_reusable_use_cma(pool))
+		return rmem_heap_reusable_alloc_cma(pool, size, dma);
+	return rmem_heap_reusable_alloc_dma(pool, size, dma);
+}
 
 static void rmem_heap_reusable_free(struct rmem_heap_pool *pool,
 				    struct page *page, size_t size,
 				    dma_addr_t dma)
 {
-#if RMEM_HEAP_USE_CMA
-	dma_unmap_page_attrs(pool->dev, dma, size, DMA_BIDIRECTIONAL,
-			     DMA_ATTR_SKIP_CPU_SYNC);
-	cma_release(dev_get_cma_area(pool->dev), page, size >> PAGE_SHIFT);
-#else
-	dma_free_pages(pool->dev, size, page, dma, DMA_BIDIRECTIONAL);
+#if RMEM_HEAP_HAVE_CMA
+	if (rmem_heap_reusable_use_cma(pool)) {
+		dma_unmap_page_attrs(pool->dev, dma, size, DMA_BIDIRECTIONAL,
+				     DMA_ATTR_SKIP_CPU_SYNC);
+		cma_release(dev_get_cma_area(pool->dev), page,
+			    size >> PAGE_SHIFT);
+		return;
+	}
 #endif
+	dma_free_pages(pool->dev, size, page, dma, DMA_BIDIRECTIONAL);
 }
 
 /*
