@@ -96,6 +96,34 @@ static int cpu_op(int ifd, int buf, uint32_t op, uint64_t off, uint64_t len,
 	return ret;
 }
 
+static int dev_access(int ifd, uint32_t att, uint32_t op, uint64_t off,
+		      uint64_t len, uint32_t byte, struct rhi_dev_access *out)
+{
+	struct rhi_dev_access c = {
+		.attach_id = att, .op = op, .offset = off, .length = len,
+		.byte = byte,
+	};
+	int ret = rhi(ifd, RHI_IOC_DEV_ACCESS, &c);
+
+	if (out)
+		*out = c;
+	return ret;
+}
+
+/* Does every device bounce through swiotlb (swiotlb=force)? */
+static int bounce_forced(void)
+{
+	char line[1024] = "";
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	if (f) {
+		if (!fgets(line, sizeof(line), f))
+			line[0] = 0;
+		fclose(f);
+	}
+	return strstr(line, "swiotlb=force") != NULL;
+}
+
 static int count_devices(void)
 {
 	glob_t g;
@@ -128,6 +156,7 @@ FIXTURE(imp) {
 	int hfd;		/* the heap, -1 if absent */
 	int coherent;		/* the heap's node is dma-coherent */
 	int dev_flags;		/* the flags of a device the heap takes */
+	int refuses;		/* bounce forced on a no-map heap: no device */
 	struct rh_heap heap;
 };
 
@@ -165,6 +194,8 @@ FIXTURE_SETUP(imp)
 	self->heap = *h;
 	self->coherent = h->policy == RH_COHERENT;
 	self->dev_flags = self->coherent ? RHI_DEV_COHERENT : 0;
+	/* dma_map_resource() cannot bounce: no-map heaps refuse such devices */
+	self->refuses = bounce_forced() && h->reusable != 1;
 	self->hfd = rh_open_heap(variant->heap);
 	ASSERT_LE(0, self->hfd) TH_LOG("open %s: %s", path, strerror(-self->hfd));
 	TH_LOG("heap %s: %s, %s, %" PRIu64 " bytes", h->name,
@@ -179,11 +210,22 @@ FIXTURE_TEARDOWN(imp)
 		close(self->ifd);
 }
 
+static void refused(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(imp) *self, const FIXTURE_VARIANT(imp) *variant);
+
+/*
+ * Every test needs the heap; where the heap must refuse every device (a
+ * no-map heap when all devices bounce), the test checks that instead.
+ */
 #define need_heap()							\
 	do {								\
 		if (self->hfd < 0)					\
 			SKIP(return, "no heap %s in %s", variant->heap,	\
 			     RH_DEVDIR);				\
+		if (self->refuses) {					\
+			refused(_metadata, self, variant);		\
+			return;						\
+		}							\
 	} while (0)
 
 static int __new_buf(struct __test_metadata *_metadata, int hfd,
@@ -302,6 +344,77 @@ static void round_trip(struct __test_metadata *_metadata,
 			    BUF_SIZE - plant - 1, FILL_KERNEL, NULL));
 	munmap(p, BUF_SIZE);
 
+	EXPECT_EQ(0, detach(self->ifd, att));
+	close(buf);
+}
+
+/* A device that must bounce: the no-map heap refuses it with EOPNOTSUPP. */
+static void refused(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(imp) *self, const FIXTURE_VARIANT(imp) *variant)
+{
+	uint32_t dev, att;
+	int buf, ret;
+
+	buf = new_buf(BUF_SIZE);
+	dev = new_dev(self->dev_flags, 64);
+	ret = attach(self->ifd, dev, buf, &att);
+	EXPECT_EQ(-EOPNOTSUPP, ret) {
+		TH_LOG("%s: attach of a device that bounces: %s, want %s",
+		       variant->heap, ret ? strerror(-ret) : "attached",
+		       strerror(EOPNOTSUPP));
+	}
+	if (!ret)
+		detach(self->ifd, att);
+	close(buf);
+	TH_LOG("%s: all devices bounce (swiotlb=force): refused", variant->heap);
+}
+
+/*
+ * What the device sees at its DMA addresses: user space's data once the
+ * buffer is mapped TO_DEVICE, and what it writes there (FROM_DEVICE) is
+ * what user space reads after the unmap and SYNC_START(read).  Where the
+ * DMA API bounces (swiotlb=force) that needs the exporter's syncs, uncached
+ * heaps included.
+ */
+TEST_F(imp, device_view)
+{
+	struct rhi_dev_access c;
+	struct rhi_map m;
+	uint32_t dev, att;
+	unsigned char *p;
+	size_t bad;
+	int buf, ret;
+
+	need_heap();
+	buf = new_buf(BUF_SIZE);
+	user_fill(buf, BUF_SIZE, FILL_USER);
+	dev = new_dev(self->dev_flags, 64);
+	ASSERT_EQ(0, attach(self->ifd, dev, buf, &att));
+
+	ASSERT_EQ(0, map(self->ifd, att, RHI_DIR_TO_DEVICE, &m));
+	ret = dev_access(self->ifd, att, RHI_CPU_CHECK, 0, BUF_SIZE, FILL_USER, &c);
+	EXPECT_EQ(0, ret) {
+		TH_LOG("%s: the device reads 0x%02x at %" PRIu64 ", not 0x%02x (%s)",
+		       variant->heap, c.found, (uint64_t)c.bad_offset, FILL_USER,
+		       strerror(-ret));
+	}
+	EXPECT_EQ(0, unmap(self->ifd, att));
+
+	ASSERT_EQ(0, map(self->ifd, att, RHI_DIR_FROM_DEVICE, &m));
+	ret = dev_access(self->ifd, att, RHI_CPU_FILL, 0, BUF_SIZE, FILL_KERNEL, NULL);
+	ASSERT_EQ(0, ret) TH_LOG("%s: device write: %s", variant->heap, strerror(-ret));
+	EXPECT_EQ(0, unmap(self->ifd, att));
+
+	p = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	ASSERT_TRUE(p != MAP_FAILED);
+	ASSERT_EQ(0, rh_sync(buf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ));
+	bad = find_not(p, BUF_SIZE, FILL_KERNEL);
+	EXPECT_EQ((size_t)BUF_SIZE, bad) {
+		TH_LOG("%s: user space reads 0x%02x at %zu, not the device's 0x%02x",
+		       variant->heap, p[bad], bad, FILL_KERNEL);
+	}
+	ASSERT_EQ(0, rh_sync(buf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ));
+	munmap(p, BUF_SIZE);
 	EXPECT_EQ(0, detach(self->ifd, att));
 	close(buf);
 }
@@ -503,7 +616,8 @@ TEST_F(imp, dma32)
 			TH_LOG("%s: 32-bit map of a buffer at %#" PRIx64 ": %s",
 			       variant->heap, (uint64_t)m64.dma_addr, strerror(-ret));
 		}
-		if (!ret) {
+		/* bounce buffers have addresses of their own */
+		if (!ret && !bounce_forced()) {
 			EXPECT_EQ(m64.dma_addr, m32.dma_addr);
 			EXPECT_EQ(m64.length, m32.length);
 		}
@@ -572,8 +686,9 @@ struct too_big {
 /* A buffer of the first of our heaps present. */
 static int any_buf(uint64_t len)
 {
+	/* reusable first: no-map heaps refuse every device that bounces */
 	static const char * const names[] = {
-		"rmem", "video", "video-uncached", "frames", "frames-uncached",
+		"frames", "frames-uncached", "rmem", "video", "video-uncached",
 		"coherent",
 	};
 	int hfd, fd = -1;
@@ -697,8 +812,19 @@ TEST_F(abi, ioctls)
 	m.reserved = 1;
 	EXPECT_EQ(-EINVAL, rhi(ifd, RHI_IOC_MAP, &m));
 	EXPECT_EQ(-EINVAL, unmap(ifd, att));
+	EXPECT_EQ(-EINVAL, dev_access(ifd, att, RHI_CPU_CHECK, 0, 1, 0, NULL));
 	ASSERT_EQ(0, map(ifd, att, RHI_DIR_TO_DEVICE, &m));
 	EXPECT_EQ(-EBUSY, map(ifd, att, RHI_DIR_TO_DEVICE, &m));
+
+	/* DEV_ACCESS: a mapped attachment, a range inside the mapping */
+	EXPECT_EQ(0, dev_access(ifd, att, RHI_CPU_FILL, 0, BUF_SIZE, 0x24, NULL));
+	EXPECT_EQ(0, dev_access(ifd, att, RHI_CPU_CHECK, 0, BUF_SIZE, 0x24, NULL));
+	EXPECT_EQ(-EINVAL, dev_access(ifd, att, RHI_CPU_CHECK, 1, BUF_SIZE, 0x24, NULL));
+	EXPECT_EQ(-EINVAL, dev_access(ifd, att, RHI_CPU_CHECK, UINT64_MAX, 2, 0x24, NULL));
+	EXPECT_EQ(-EINVAL, dev_access(ifd, att, 3, 0, 1, 0, NULL));
+	EXPECT_EQ(-EINVAL, dev_access(ifd, att, RHI_CPU_FILL, 0, 0, 0, NULL));
+	EXPECT_EQ(-EINVAL, dev_access(ifd, att, RHI_CPU_FILL, 0, 1, 0x100, NULL));
+	EXPECT_EQ(-ENOENT, dev_access(ifd, 0xdead, RHI_CPU_FILL, 0, 1, 0, NULL));
 	EXPECT_EQ(-EBUSY, detach(ifd, att));
 	id.id = att;
 	id.reserved = 1;

@@ -16,13 +16,17 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/dma-buf.h>
+#include <linux/dma-direct.h>
 #include <linux/dma-direction.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/fs.h>
+#include <linux/io.h>
+#include <linux/iommu.h>
 #include <linux/list.h>
 #include <linux/miscdevice.h>
+#include <linux/overflow.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/platform_device.h>
@@ -467,6 +471,70 @@ put:
 	return ret;
 }
 
+/* Fill or check len bytes at physical address phys (mapping offset off). */
+static int rhi_dev_range(phys_addr_t phys, size_t len, struct rhi_dev_access *c,
+			 u64 off)
+{
+	u8 *p, *bad;
+
+	p = memremap(phys, len, MEMREMAP_WB);
+	if (!p)
+		return -ENOMEM;
+	if (c->op == RHI_CPU_FILL) {
+		memset(p, c->byte, len);
+	} else {
+		bad = memchr_inv(p, c->byte, len);
+		if (bad) {
+			c->bad_offset = off + (bad - p);
+			c->found = *bad;
+		}
+	}
+	memunmap(p);
+	return c->op == RHI_CPU_CHECK && c->found != c->byte ? -EILSEQ : 0;
+}
+
+static int rhi_dev_access(struct rhi_file *f, void *arg)
+{
+	struct rhi_dev_access *c = arg;
+	struct scatterlist *sg;
+	u64 pos = 0, end;
+	struct rhi_att *a;
+	struct device *dev;
+	unsigned int i;
+	int ret;
+
+	if (c->reserved || c->byte > 0xff || !c->length ||
+	    (c->op != RHI_CPU_FILL && c->op != RHI_CPU_CHECK))
+		return -EINVAL;
+	a = rhi_find_att(f, c->attach_id);
+	if (!a)
+		return -ENOENT;
+	if (!a->sgt)
+		return -EINVAL;
+	dev = &a->dev->pdev->dev;
+	/* DMA addresses are physical addresses only without an IOMMU */
+	if (device_iommu_mapped(dev))
+		return -EOPNOTSUPP;
+	if (check_add_overflow(c->offset, c->length, &end))
+		return -EINVAL;
+	c->found = c->byte;
+
+	for_each_sgtable_dma_sg(a->sgt, sg, i) {
+		u64 from = max(pos, c->offset);
+		u64 to = min(pos + sg_dma_len(sg), end);
+
+		if (from < to) {
+			ret = rhi_dev_range(dma_to_phys(dev, sg_dma_address(sg) +
+							(from - pos)),
+					    to - from, c, from);
+			if (ret)
+				return ret;
+		}
+		pos += sg_dma_len(sg);
+	}
+	return end > pos ? -EINVAL : 0;
+}
+
 /**
  * struct rhi_cmd - one ioctl
  * @cmd: its number, which encodes the struct's size and direction
@@ -484,6 +552,7 @@ static const struct rhi_cmd rhi_cmds[] = {
 	{ RHI_IOC_UNMAP, rhi_unmap },
 	{ RHI_IOC_DETACH, rhi_detach },
 	{ RHI_IOC_CPU, rhi_cpu },
+	{ RHI_IOC_DEV_ACCESS, rhi_dev_access },
 };
 
 union rhi_args {
@@ -492,6 +561,7 @@ union rhi_args {
 	struct rhi_map map;
 	struct rhi_id id;
 	struct rhi_cpu cpu;
+	struct rhi_dev_access dev_access;
 };
 
 static long rhi_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

@@ -128,11 +128,37 @@ struct rhi_cpu {
 	__u64 reserved;
 };
 
+/**
+ * struct rhi_dev_access - what the test device sees at its DMA addresses
+ * @attach_id:  a mapped attachment
+ * @op:         RHI_CPU_FILL (the device writes) or RHI_CPU_CHECK (reads)
+ * @offset:     offset in the mapping (bytes)
+ * @length:     bytes to fill or check
+ * @byte:       the value
+ * @found:      CHECK: the first byte that differs
+ * @bad_offset: CHECK: its offset
+ * @reserved:   must be zero
+ *
+ * The memory at the mapping's DMA addresses (a bounce buffer where the
+ * DMA API bounces), as a device without an IOMMU would reach it.
+ */
+struct rhi_dev_access {
+	__u32 attach_id;
+	__u32 op;
+	__u64 offset;
+	__u64 length;
+	__u32 byte;
+	__u32 found;
+	__u64 bad_offset;
+	__u64 reserved;
+};
+
 #define RHI_IOC_DEV_CREATE	_IOWR(RHI_IOC_MAGIC, 0x40, struct rhi_dev_create)
 #define RHI_IOC_ATTACH		_IOWR(RHI_IOC_MAGIC, 0x41, struct rhi_attach)
 #define RHI_IOC_MAP		_IOWR(RHI_IOC_MAGIC, 0x42, struct rhi_map)
 #define RHI_IOC_UNMAP		_IOW(RHI_IOC_MAGIC, 0x43, struct rhi_id)
 #define RHI_IOC_DETACH		_IOW(RHI_IOC_MAGIC, 0x44, struct rhi_id)
 #define RHI_IOC_CPU		_IOWR(RHI_IOC_MAGIC, 0x45, struct rhi_cpu)
+#define RHI_IOC_DEV_ACCESS	_IOWR(RHI_IOC_MAGIC, 0x46, struct rhi_dev_access)
 
 #endif /* _RMEM_HEAP_IMPORTER_H */
