@@ -196,19 +196,28 @@ def score(row, text, kname, mname, skips):
             row.notes.append("%s: %s" % (s.name, p))
 
 
-def boot_job(kname, mname, logdir, skips):
-    """Prepare a test boot; return (row, job) where job() boots and judges it."""
-    row = Row(kname, mname)
+def boot_job(kname, mname, logdir, skips, bounce=False):
+    """Prepare a test boot; return (row, job) where job() boots and judges it.
+
+    bounce: the import suite alone, on a kernel booted with swiotlb=force.
+    """
+    label = "%s (%s)" % (mname, scenario.BOUNCE_APPEND) if bounce else mname
+    row = Row(kname, label)
     mach = machine.Machine(mname)
-    sc = _prepare(row, kname, mname,
-                  lambda t, res: scenario.test_body(t, res, mach.heaps),
-                  os.path.join(logdir, "%s-%s" % (kname, mname)))
+    if bounce:
+        body = scenario.bounce_body
+    else:
+        def body(t, res):
+            return scenario.test_body(t, res, mach.heaps)
+    sc = _prepare(row, kname, mname, body,
+                  os.path.join(logdir, "%s-%s%s" % (kname, mname, "-bounce" if bounce else "")))
 
     def job():
-        util.say("booting kernel %s on %s (console: %s)" % (kname, mname, row.log))
-        w = Watcher("%s/%s" % (kname, mname))
+        util.say("booting kernel %s on %s (console: %s)" % (kname, label, row.log))
+        w = Watcher("%s/%s" % (kname, label))
         text, timed_out, _ = qemu.boot(sc["machine"], sc["image"], sc["dtb"], sc["initrd"],
-                                       row.log, echo=w)
+                                       row.log, echo=w,
+                                       append=scenario.BOUNCE_APPEND if bounce else "")
         v = judge.judge(text, timed_out, qemu_err=qemu.stderr_text(row.log))
         score(row, text, kname, mname, skips)
         if row.passed + row.failed == 0:
@@ -367,6 +376,9 @@ def run(rows, kernels, machines):
             jobs.append((r, None))
         else:
             jobs.append(boot_job(k, m.name, logdir, skips))
+            # Bounce buffers: the lab kernels on virt (a short boot each).
+            if m.name == "virt" and k[0].isdigit():
+                jobs.append(boot_job(k, m.name, logdir, skips, bounce=True))
     # The judge's own expected-failure checks, on a lab kernel of the run
     # (the newest on virt where there is one: it boots fastest).
     lab_combos = [(k, m) for k, m in combos if k[0].isdigit()]

@@ -168,6 +168,22 @@ def test_body(t, res, heaps=()):
     return "\n".join(lines) + "\n"
 
 
+# Kernel command line of the bounce guest: every device bounces through
+# swiotlb, as behind a restricted-dma-pool.
+BOUNCE_APPEND = "swiotlb=force"
+
+
+def bounce_body(t, res):
+    """The body of a guest booted with BOUNCE_APPEND: the import suite only
+    (no-map heaps must refuse every device, reusable ones must still move
+    the data through the bounce buffers)."""
+    lines = load_lines(t)
+    lines.append("insmod /lab/%s.ko || echo '### lab: insmod %s failed'"
+                 % (IMPORTER_KO, IMPORTER_KO))
+    lines.append("lab_suite rmem_heap_import ./rmem_heap_import")
+    return "\n".join(lines) + "\n"
+
+
 def files(t, res, extra=()):
     f = [("lab/" + n, p) for n, p in res["tests"].items()]
     f += [("lab/%s.ko" % n, p) for n, p in res["kos"].items()]

@@ -87,6 +87,19 @@ class TestBodyTest(unittest.TestCase):
             self.assertLess(names.index("rmem_heap_test"), names.index("rmem_heap_import"))
 
 
+class BounceBodyTest(unittest.TestCase):
+    def test_driver_and_importer_then_the_import_suite_alone(self):
+        res = {"kos": {"rmem_heap": "x", scenario.IMPORTER_KO: "z"}}
+        for t in (target(), target("intree", builtin=True)):
+            lines = scenario.bounce_body(t, res).splitlines()
+            suites = [l for l in lines if l.startswith("lab_suite ")]
+            self.assertEqual(suites, ["lab_suite rmem_heap_import ./rmem_heap_import"])
+            self.assertLess(lines.index([l for l in lines if "rmem_heap_importer.ko" in l][0]),
+                            lines.index(suites[0]))
+            self.assertEqual(any("insmod /lab/rmem_heap.ko" in l for l in lines),
+                             not t.builtin)
+
+
 class BuildRowTest(unittest.TestCase):
     def row(self, t, res):
         rows = []
