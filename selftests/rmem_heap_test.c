@@ -1381,6 +1381,56 @@ TEST_F_TIMEOUT(lab, vmalloc_bounded, 120)
 	}
 }
 
+/* Pages the page allocator has handed out since boot (all zones). */
+static long long pgalloc_pages(void)
+{
+	long long sum = 0, n;
+	char name[64];
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", name, &n) == 2)
+		if (!strncmp(name, "pgalloc_", 8))
+			sum += n;
+	fclose(f);
+	return sum;
+}
+
+/*
+ * A reusable heap that is full fails without asking the page allocator for
+ * the pages the CMA area could not give (dma-direct's fallback would take
+ * and free a 4 MiB block of system RAM for nothing, with reclaim).
+ */
+TEST_F_TIMEOUT(lab, reusable_full_no_fallback, 120)
+{
+	enum { MAXBUF = 256 };
+	static int fds[MAXBUF];
+	long long before, after;
+	int i, n = 0, hfd = -1;
+
+	for (i = 0; i < self->nheaps; i++)
+		if (self->heaps[i].reusable == 1)
+			break;
+	ASSERT_LT(i, self->nheaps) TH_LOG("no reusable heap of ours");
+	hfd = open_heap(self->heaps[i].name);
+	ASSERT_LE(0, hfd);
+	while (n < MAXBUF && !rh_alloc(hfd, RH_MIB, &fds[n]))
+		n++;
+	ASSERT_LT(n, MAXBUF);
+	before = pgalloc_pages();
+	ASSERT_LE(0, before);
+	EXPECT_EQ(-ENOMEM, rh_alloc(hfd, 4 * RH_MIB, &fds[n]));
+	after = pgalloc_pages();
+	TH_LOG("%s full after %d MiB: a 4 MiB allocation took %lld pages from the page allocator",
+	       self->heaps[i].name, n, after - before);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	close(hfd);
+	/* 4 MiB is 1024 pages; allow what other tasks allocate meanwhile */
+	EXPECT_GT(256, after - before);
+}
+
 TEST_F_TIMEOUT(lab, four_threads, 120)
 {
 	uint64_t used0[RH_MAX_HEAPS], bufs0[RH_MAX_HEAPS];
