@@ -70,6 +70,7 @@ static const char * const rmem_heap_cm_events[RMEM_HEAP_CM_NR] = {
 	[RMEM_HEAP_CM_SNOOP_READ] = "coherent-device-read",
 	[RMEM_HEAP_CM_SNOOP_WRITE] = "coherent-device-write",
 	[RMEM_HEAP_CM_ALLOC] = "alloc",
+	[RMEM_HEAP_CM_ALLOC_CACHED] = "alloc-cached",
 	[RMEM_HEAP_CM_FREE] = "free",
 	[RMEM_HEAP_CM_ADOPT] = "adopt",
 	[RMEM_HEAP_CM_FORGET] = "forget",
@@ -255,16 +256,22 @@ static void rmem_heap_cm_mem_write(struct rmem_heap_cm_page *p, bool zero)
 	rmem_heap_cm_set_z(p, RMEM_HEAP_CM_MEM_Z, zero);
 }
 
+/*
+ * @cached: the owner reads through cacheable mappings only and its devices
+ * see memory after the clean each importer map does: dirty lines holding
+ * the new zeroes hide the old data from all of them (the kernel's CMA heap
+ * relies on the same).
+ */
 static enum rmem_heap_cm_rule
 rmem_heap_cm_handover(const struct rmem_heap_cmodel *m,
-		      const struct rmem_heap_cm_page *p)
+		      const struct rmem_heap_cm_page *p, bool cached)
 {
 	if (p->flags & RMEM_HEAP_CM_OWNED)
 		return RMEM_HEAP_CM_BOOKKEEPING;
 	if (!(p->flags & RMEM_HEAP_CM_ZEROED))
 		return RMEM_HEAP_CM_HANDOVER_DATA;
 	/* a coherent pool's devices see dirty lines: only the data counts */
-	if (m->coherent)
+	if (m->coherent || cached)
 		return rmem_heap_cm_visible_current(p) ? RMEM_HEAP_CM_OK :
 			RMEM_HEAP_CM_HANDOVER_LINES;
 	if (rmem_heap_cm_dirty(p) || !rmem_heap_cm_mem_current(p) ||
@@ -396,7 +403,9 @@ rmem_heap_cm_page_event(const struct rmem_heap_cmodel *m,
 		rmem_heap_cm_mem_write(p, false);
 		break;
 	case RMEM_HEAP_CM_ALLOC:
-		rule = rmem_heap_cm_handover(m, p);
+	case RMEM_HEAP_CM_ALLOC_CACHED:
+		rule = rmem_heap_cm_handover(m, p,
+					     event == RMEM_HEAP_CM_ALLOC_CACHED);
 		p->flags |= RMEM_HEAP_CM_OWNED;
 		break;
 	case RMEM_HEAP_CM_FREE:

@@ -38,6 +38,9 @@
  * @RMEM_HEAP_CM_SNOOP_READ:  a cache-coherent device reads
  * @RMEM_HEAP_CM_SNOOP_WRITE: a cache-coherent device writes
  * @RMEM_HEAP_CM_ALLOC:       the pages are handed to a new owner
+ * @RMEM_HEAP_CM_ALLOC_CACHED: the same, to an owner that reads only through
+ *                            cacheable mappings and whose importers clean
+ *                            at map time: the new zeroes may still be dirty
  * @RMEM_HEAP_CM_FREE:        the owner gave the pages back
  * @RMEM_HEAP_CM_ADOPT:       pages come from the kernel with whatever the
  *                            caches hold of them (reusable regions)
@@ -63,6 +66,7 @@ enum rmem_heap_cm_event {
 	RMEM_HEAP_CM_SNOOP_READ,
 	RMEM_HEAP_CM_SNOOP_WRITE,
 	RMEM_HEAP_CM_ALLOC,
+	RMEM_HEAP_CM_ALLOC_CACHED,
 	RMEM_HEAP_CM_FREE,
 	RMEM_HEAP_CM_ADOPT,
 	RMEM_HEAP_CM_FORGET,

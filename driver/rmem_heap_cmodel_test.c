@@ -338,6 +338,44 @@ static void rhcm_reusable(struct kunit *test)
 			RMEM_HEAP_CM_HANDOVER_LINES);
 }
 
+static const enum rmem_heap_cm_event cached_deferred_ev[] = {
+	RMEM_HEAP_CM_ADOPT, RMEM_HEAP_CM_CPU_ZERO, RMEM_HEAP_CM_ALLOC_CACHED,
+	RMEM_HEAP_CM_CPU_READ, RMEM_HEAP_CM_CLEAN_INNER,
+	RMEM_HEAP_CM_CLEAN_OUTER, RMEM_HEAP_CM_DEV_READ,
+	RMEM_HEAP_CM_NR
+};
+
+static const enum rmem_heap_cm_event cached_no_map_clean_ev[] = {
+	RMEM_HEAP_CM_ADOPT, RMEM_HEAP_CM_CPU_ZERO, RMEM_HEAP_CM_ALLOC_CACHED,
+	RMEM_HEAP_CM_DEV_READ,
+	RMEM_HEAP_CM_NR
+};
+
+static const enum rmem_heap_cm_event cached_not_zeroed_ev[] = {
+	RMEM_HEAP_CM_ADOPT, RMEM_HEAP_CM_ALLOC_CACHED,
+	RMEM_HEAP_CM_NR
+};
+
+/*
+ * A cached reusable buffer may keep its zeroes dirty (as the kernel's CMA
+ * heap does) when every importer map cleans; not when one does not, and
+ * never without the zeroes.
+ */
+static void rhcm_reusable_cached_deferred(struct kunit *test)
+{
+	struct rmem_heap_cmodel *m = rhcm_model(test, true, true, false);
+
+	KUNIT_EXPECT_EQ(test, rhcm_run(m, cached_deferred_ev), RMEM_HEAP_CM_OK);
+	rmem_heap_cm_destroy(m);
+	m = rhcm_model(test, true, true, false);
+	KUNIT_EXPECT_EQ(test, rhcm_run(m, cached_no_map_clean_ev),
+			RMEM_HEAP_CM_DEV_READ_STALE);
+	rmem_heap_cm_destroy(m);
+	m = rhcm_model(test, true, true, false);
+	KUNIT_EXPECT_EQ(test, rhcm_run(m, cached_not_zeroed_ev),
+			RMEM_HEAP_CM_HANDOVER_DATA);
+}
+
 static const enum rmem_heap_cm_event unended_write_ev[] = {
 	RMEM_HEAP_CM_NC_ZERO, RMEM_HEAP_CM_ALLOC, RMEM_HEAP_CM_MAP_KERNEL,
 	RMEM_HEAP_CM_CPU_WRITE, RMEM_HEAP_CM_INV_INNER, RMEM_HEAP_CM_CPU_READ,
@@ -384,6 +422,7 @@ static struct kunit_case rhcm_test_cases[] = {
 	KUNIT_CASE(rhcm_bookkeeping),
 	KUNIT_CASE(rhcm_reusable),
 	KUNIT_CASE(rhcm_unended_write),
+	KUNIT_CASE(rhcm_reusable_cached_deferred),
 	KUNIT_CASE(rhcm_dcache_types),
 	{}
 };
