@@ -22,6 +22,7 @@
 
 #include "rmem_heap_common.h"
 #include "rmem_heap_vgem.h"
+#include "importer/rmem_heap_importer.h"
 #include "kselftest_harness.h"
 
 #ifndef SYSLOG_ACTION_READ_ALL
@@ -744,6 +745,40 @@ TEST_F(heap, mmap_ranges)
 	skip_if_none(done);
 }
 
+/*
+ * A reusable cached buffer that an importer has mapped (a non-coherent
+ * device of the test importer, rmem_heap_importer.ko): SYNC_START
+ * invalidates and SYNC_END cleans through it.
+ */
+static void sync_through_importer(struct __test_metadata *_metadata,
+				  const struct rh_heap *h, int fd, const char *name)
+{
+	struct rhi_dev_create dc = { .dma_bits = 64 };
+	struct rhi_attach at = { .fd = fd };
+	struct rhi_map m = { .dir = RHI_DIR_BIDIRECTIONAL };
+	struct rhi_id id = { 0 };
+	struct dbg_entry e0, e1, e2;
+	int ifd = open(RHI_DEVICE, O_RDWR | O_CLOEXEC);
+
+	ASSERT_LE(0, ifd) TH_LOG("%s: %s: %s", h->name, RHI_DEVICE, strerror(errno));
+	ASSERT_EQ(0, ioctl(ifd, RHI_IOC_DEV_CREATE, &dc));
+	at.dev_id = dc.dev_id;
+	ASSERT_EQ(0, ioctl(ifd, RHI_IOC_ATTACH, &at));
+	m.attach_id = at.attach_id;
+	ASSERT_EQ(0, ioctl(ifd, RHI_IOC_MAP, &m)) TH_LOG("%s: map: %s", h->name, strerror(errno));
+	ASSERT_EQ(0, dbg_lookup(h->name, name, &e0));
+	ASSERT_EQ(0, rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW));
+	ASSERT_EQ(0, dbg_lookup(h->name, name, &e1));
+	ASSERT_EQ(0, rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW));
+	ASSERT_EQ(0, dbg_lookup(h->name, name, &e2));
+	EXPECT_LT(e0.invals, e1.invals) TH_LOG("%s: SYNC_START did not invalidate (mapped)", h->name);
+	EXPECT_LT(e1.cleans, e2.cleans) TH_LOG("%s: SYNC_END did not clean (mapped)", h->name);
+	id.id = at.attach_id;
+	EXPECT_EQ(0, ioctl(ifd, RHI_IOC_UNMAP, &id));
+	EXPECT_EQ(0, ioctl(ifd, RHI_IOC_DETACH, &id));
+	close(ifd);
+}
+
 TEST_F(heap, sync_flags)
 {
 	const struct rh_heap *h;
@@ -793,7 +828,12 @@ TEST_F(heap, sync_flags)
 		       "/%" PRIu64 " -> END %" PRIu64 "/%" PRIu64, h->name,
 		       e0.cleans, e0.invals, e1.cleans, e1.invals, e2.cleans,
 		       e2.invals);
-		if (h->policy == RH_CACHED) {
+		if (h->policy == RH_CACHED && h->reusable == 1) {
+			/* no importer has it mapped: nothing to maintain */
+			EXPECT_EQ(e0.invals, e1.invals) TH_LOG("%s: SYNC_START invalidated with no importer", h->name);
+			EXPECT_EQ(e1.cleans, e2.cleans) TH_LOG("%s: SYNC_END cleaned with no importer", h->name);
+			sync_through_importer(_metadata, h, fd, name);
+		} else if (h->policy == RH_CACHED) {
 			EXPECT_LT(e0.invals, e1.invals) TH_LOG("%s: SYNC_START did not invalidate", h->name);
 			EXPECT_LT(e1.cleans, e2.cleans) TH_LOG("%s: SYNC_END did not clean", h->name);
 		} else {
@@ -1326,7 +1366,8 @@ static long vmalloc_area_kb(void)
  * bounded (on 64-bit kernels, which keep one mapping per buffer on purpose,
  * by the buffers' own size).
  */
-#define VMALLOC_SLACK_KB	(16 * 1024)
+/* other kernel users move the vmalloc area by up to ~16 MiB meanwhile */
+#define VMALLOC_SLACK_KB	(32 * 1024)
 TEST_F_TIMEOUT(lab, vmalloc_bounded, 120)
 {
 	enum { MAXBUF = 512 };
@@ -1373,7 +1414,7 @@ TEST_F_TIMEOUT(lab, vmalloc_bounded, 120)
 	       n, before, after);
 	for (i = 0; i < n; i++)
 		close(fds[i]);
-	ASSERT_LT(16, n);
+	ASSERT_LE(64, n) TH_LOG("too few buffers to tell kept mappings from noise");
 	if (sizeof(long) > 4) {
 		ASSERT_LT(after - before, (long)n * 1024 + VMALLOC_SLACK_KB);
 	} else {
