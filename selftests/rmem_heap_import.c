@@ -110,10 +110,10 @@ static int dev_access(int ifd, uint32_t att, uint32_t op, uint64_t off,
 	return ret;
 }
 
-/* Does every device bounce through swiotlb (swiotlb=force)? */
+/* Does every device bounce through swiotlb (swiotlb=[<slabs>,]force)? */
 static int bounce_forced(void)
 {
-	char line[1024] = "";
+	char line[1024] = "", *opt, *end;
 	FILE *f = fopen("/proc/cmdline", "r");
 
 	if (f) {
@@ -121,7 +121,12 @@ static int bounce_forced(void)
 			line[0] = 0;
 		fclose(f);
 	}
-	return strstr(line, "swiotlb=force") != NULL;
+	opt = strstr(line, "swiotlb=");
+	if (!opt)
+		return 0;
+	end = opt + strcspn(opt, " \n");
+	*end = 0;
+	return strstr(opt, "force") != NULL;
 }
 
 static int count_devices(void)
@@ -366,7 +371,7 @@ static void refused(struct __test_metadata *_metadata,
 	if (!ret)
 		detach(self->ifd, att);
 	close(buf);
-	TH_LOG("%s: all devices bounce (swiotlb=force): refused", variant->heap);
+	TH_LOG("%s: all devices bounce (swiotlb force): refused", variant->heap);
 }
 
 /*
