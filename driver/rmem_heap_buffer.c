@@ -7,6 +7,7 @@
  */
 
 #include <linux/dma-buf.h>
+#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/mm.h>
@@ -252,6 +253,98 @@ int rmem_heap_mmap_check(struct rmem_heap_buffer *buffer,
 	if (vma->vm_pgoff >= npages || vma_pages(vma) > npages - vma->vm_pgoff)
 		return -EINVAL;
 	return 0;
+}
+
+/**
+ * rmem_heap_mmap_pfns() - map a checked user mapping of a buffer
+ * @buffer:    the buffer
+ * @vma:       the mapping (rmem_heap_mmap_check() passed)
+ * @cacheable: a write-back mapping (else write-combined)
+ *
+ * Return: 0 or the error of remap_pfn_range().
+ */
+int rmem_heap_mmap_pfns(struct rmem_heap_buffer *buffer,
+			struct vm_area_struct *vma, bool cacheable)
+{
+	if (cacheable) {
+		/* only ever set; read at free and by the cache model */
+		if (!READ_ONCE(buffer->user_mapped))
+			rmem_heap_cm_note(buffer->pool, buffer->phys,
+					  buffer->size, RMEM_HEAP_CM_MAP_USER);
+		WRITE_ONCE(buffer->user_mapped, true);
+	} else {
+		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
+	}
+	rmem_heap_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	return remap_pfn_range(vma, vma->vm_start,
+			       PHYS_PFN(buffer->phys) + vma->vm_pgoff,
+			       vma->vm_end - vma->vm_start, vma->vm_page_prot);
+}
+
+/**
+ * rmem_heap_cm_user_write() - a user mapping may have been written
+ * @buffer: the buffer, about to be mapped by an importer
+ *
+ * A user mapping can be written without sync brackets at any time before
+ * a device takes the buffer: the cache model assumes it was, so that the
+ * clean at map time is checked (as the kernel's heaps clean in
+ * dma_map_sgtable()).
+ */
+void rmem_heap_cm_user_write(struct rmem_heap_buffer *buffer)
+{
+	if (!IS_ENABLED(CONFIG_DMABUF_HEAPS_RMEM_CACHE_MODEL) ||
+	    !READ_ONCE(buffer->user_mapped))
+		return;
+	rmem_heap_cm_note(buffer->pool, buffer->phys, buffer->size,
+			  rmem_heap_buffer_policy(buffer) == RMEM_HEAP_UNCACHED ?
+			  RMEM_HEAP_CM_NC_WRITE : RMEM_HEAP_CM_CPU_WRITE);
+}
+
+/**
+ * rmem_heap_cm_device() - tell the cache model an importer's device may
+ *			   now read and write the buffer
+ * @buffer: the buffer, just mapped
+ * @dev:    the importing device
+ * @dir:    the mapping's direction
+ */
+void rmem_heap_cm_device(struct rmem_heap_buffer *buffer, struct device *dev,
+			 enum dma_data_direction dir)
+{
+	bool snoop;
+
+	if (!IS_ENABLED(CONFIG_DMABUF_HEAPS_RMEM_CACHE_MODEL))
+		return;
+	snoop = dev_is_dma_coherent(dev);
+	if (dir != DMA_FROM_DEVICE)
+		rmem_heap_cm_note(buffer->pool, buffer->phys, buffer->size,
+				  snoop ? RMEM_HEAP_CM_SNOOP_READ :
+				  RMEM_HEAP_CM_DEV_READ);
+	if (dir != DMA_TO_DEVICE)
+		rmem_heap_cm_note(buffer->pool, buffer->phys, buffer->size,
+				  snoop ? RMEM_HEAP_CM_SNOOP_WRITE :
+				  RMEM_HEAP_CM_DEV_WRITE);
+}
+
+/**
+ * rmem_heap_cm_cpu() - tell the cache model the CPU now reads and writes
+ * @buffer: the buffer, its begin_cpu_access() maintenance done
+ * @dir:    the access's direction
+ */
+void rmem_heap_cm_cpu(struct rmem_heap_buffer *buffer,
+		      enum dma_data_direction dir)
+{
+	bool nc = rmem_heap_buffer_policy(buffer) == RMEM_HEAP_UNCACHED;
+
+	if (!IS_ENABLED(CONFIG_DMABUF_HEAPS_RMEM_CACHE_MODEL))
+		return;
+	if (dir != DMA_TO_DEVICE)
+		rmem_heap_cm_note(buffer->pool, buffer->phys, buffer->size,
+				  nc ? RMEM_HEAP_CM_NC_READ :
+				  RMEM_HEAP_CM_CPU_READ);
+	if (dir != DMA_FROM_DEVICE)
+		rmem_heap_cm_note(buffer->pool, buffer->phys, buffer->size,
+				  nc ? RMEM_HEAP_CM_NC_WRITE :
+				  RMEM_HEAP_CM_CPU_WRITE);
 }
 
 /**

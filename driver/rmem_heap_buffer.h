@@ -51,6 +51,13 @@ void rmem_heap_detach(struct dma_buf *dmabuf,
 		      struct dma_buf_attachment *attachment);
 int rmem_heap_mmap_check(struct rmem_heap_buffer *buffer,
 			 struct vm_area_struct *vma);
+int rmem_heap_mmap_pfns(struct rmem_heap_buffer *buffer,
+			struct vm_area_struct *vma, bool cacheable);
+void rmem_heap_cm_user_write(struct rmem_heap_buffer *buffer);
+void rmem_heap_cm_device(struct rmem_heap_buffer *buffer, struct device *dev,
+			 enum dma_data_direction dir);
+void rmem_heap_cm_cpu(struct rmem_heap_buffer *buffer,
+		      enum dma_data_direction dir);
 void rmem_heap_release(struct dma_buf *dmabuf);
 
 /**

@@ -138,36 +138,6 @@ static int rmem_heap_nomap_attach(struct dma_buf *dmabuf,
 	return rmem_heap_attach(dmabuf, attachment);
 }
 
-/* What the model is told a device does with a mapped buffer. */
-static void rmem_heap_nomap_note_dev(struct rmem_heap_buffer *buffer,
-				     struct device *dev,
-				     enum dma_data_direction dir)
-{
-	bool snoop = dev_is_dma_coherent(dev);
-	struct rmem_heap_pool *pool = buffer->pool;
-
-	if (dir != DMA_FROM_DEVICE)
-		rmem_heap_cm_note(pool, buffer->phys, buffer->size,
-				  snoop ? CM(SNOOP_READ) : CM(DEV_READ));
-	if (dir != DMA_TO_DEVICE)
-		rmem_heap_cm_note(pool, buffer->phys, buffer->size,
-				  snoop ? CM(SNOOP_WRITE) : CM(DEV_WRITE));
-}
-
-/*
- * A user mapping can be written without sync brackets at any time before a
- * device takes the buffer: the model assumes it was, so that the clean at
- * map time is checked (as the kernel's heaps clean in dma_map_sgtable()).
- */
-static void rmem_heap_nomap_note_user(struct rmem_heap_buffer *buffer)
-{
-	if (!buffer->user_mapped)
-		return;
-	rmem_heap_cm_note(buffer->pool, buffer->phys, buffer->size,
-			  rmem_heap_nomap_cacheable(buffer) ? CM(CPU_WRITE) :
-							      CM(NC_WRITE));
-}
-
 static struct sg_table *
 rmem_heap_nomap_map_dma_buf(struct dma_buf_attachment *attachment,
 			    enum dma_data_direction dir)
@@ -190,7 +160,7 @@ rmem_heap_nomap_map_dma_buf(struct dma_buf_attachment *attachment,
 		goto unlock;
 	}
 
-	rmem_heap_nomap_note_user(buffer);
+	rmem_heap_cm_user_write(buffer);
 	if (rmem_heap_buffer_policy(buffer) == RMEM_HEAP_CACHED &&
 	    !dev_is_dma_coherent(a->dev)) {
 		ret = rmem_heap_nomap_maint_locked(buffer, dir, false);
@@ -214,7 +184,7 @@ rmem_heap_nomap_map_dma_buf(struct dma_buf_attachment *attachment,
 	a->sgt.nents = a->sgt.orig_nents;
 	a->mapped = true;
 	a->dir = dir;
-	rmem_heap_nomap_note_dev(buffer, a->dev, dir);
+	rmem_heap_cm_device(buffer, a->dev, dir);
 unlock:
 	mutex_unlock(&buffer->lock);
 	return ret ? ERR_PTR(ret) : &a->sgt;
@@ -250,7 +220,6 @@ static int rmem_heap_nomap_cpu_access(struct rmem_heap_buffer *buffer,
 				      bool for_cpu)
 {
 	enum rmem_heap_policy policy = rmem_heap_buffer_policy(buffer);
-	struct rmem_heap_pool *pool = buffer->pool;
 	int ret = 0;
 
 	mutex_lock(&buffer->lock);
@@ -262,16 +231,8 @@ static int rmem_heap_nomap_cpu_access(struct rmem_heap_buffer *buffer,
 			atomic_long_inc(for_cpu ? &buffer->invals :
 					&buffer->cleans);
 	}
-	if (!ret && for_cpu) {
-		bool nc = policy == RMEM_HEAP_UNCACHED;
-
-		if (dir != DMA_TO_DEVICE)
-			rmem_heap_cm_note(pool, buffer->phys, buffer->size,
-					  nc ? CM(NC_READ) : CM(CPU_READ));
-		if (dir != DMA_FROM_DEVICE)
-			rmem_heap_cm_note(pool, buffer->phys, buffer->size,
-					  nc ? CM(NC_WRITE) : CM(CPU_WRITE));
-	}
+	if (!ret && for_cpu)
+		rmem_heap_cm_cpu(buffer, dir);
 	mutex_unlock(&buffer->lock);
 	return ret;
 }
@@ -298,22 +259,11 @@ static int rmem_heap_nomap_mmap(struct dma_buf *dmabuf,
 	if (ret)
 		return ret;
 
-	if (rmem_heap_nomap_cacheable(buffer)) {
-		mutex_lock(&buffer->lock);
-		if (!buffer->user_mapped)
-			rmem_heap_cm_note(buffer->pool, buffer->phys,
-					  buffer->size, CM(MAP_USER));
-		buffer->user_mapped = true;
-		buffer->cacheable = true;
-		mutex_unlock(&buffer->lock);
-	} else {
-		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
-	}
-
-	rmem_heap_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
-	return remap_pfn_range(vma, vma->vm_start,
-			       PHYS_PFN(buffer->phys) + vma->vm_pgoff,
-			       vma->vm_end - vma->vm_start, vma->vm_page_prot);
+	/* the caches may hold lines of it from now on (see put) */
+	if (rmem_heap_nomap_cacheable(buffer))
+		WRITE_ONCE(buffer->cacheable, true);
+	return rmem_heap_mmap_pfns(buffer, vma,
+				   rmem_heap_nomap_cacheable(buffer));
 }
 
 static int rmem_heap_nomap_vmap(struct dma_buf *dmabuf, struct iosys_map *map)

@@ -47,30 +47,6 @@ static void rmem_heap_reusable_note_sync(struct rmem_heap_buffer *buffer,
 			 for_cpu);
 }
 
-/* A user mapping may have been written without sync brackets. */
-static void rmem_heap_reusable_note_user(struct rmem_heap_buffer *buffer)
-{
-	if (buffer->user_mapped)
-		rmem_heap_cm_note(buffer->pool, buffer->phys, buffer->size,
-				  rmem_heap_buffer_policy(buffer) ==
-				  RMEM_HEAP_UNCACHED ? CM(NC_WRITE) :
-				  CM(CPU_WRITE));
-}
-
-static void rmem_heap_reusable_note_dev(struct rmem_heap_buffer *buffer,
-					struct device *dev,
-					enum dma_data_direction dir)
-{
-	bool snoop = dev_is_dma_coherent(dev);
-
-	if (dir != DMA_FROM_DEVICE)
-		rmem_heap_cm_note(buffer->pool, buffer->phys, buffer->size,
-				  snoop ? CM(SNOOP_READ) : CM(DEV_READ));
-	if (dir != DMA_TO_DEVICE)
-		rmem_heap_cm_note(buffer->pool, buffer->phys, buffer->size,
-				  snoop ? CM(SNOOP_WRITE) : CM(DEV_WRITE));
-}
-
 static struct sg_table *
 rmem_heap_reusable_map_dma_buf(struct dma_buf_attachment *attachment,
 			       enum dma_data_direction dir)
@@ -95,7 +71,7 @@ rmem_heap_reusable_map_dma_buf(struct dma_buf_attachment *attachment,
 	 * lines: map without the CPU sync and do that sync explicitly, for
 	 * every policy (it also copies into bounce buffers).
 	 */
-	rmem_heap_reusable_note_user(buffer);
+	rmem_heap_cm_user_write(buffer);
 	ret = dma_map_sgtable(a->dev, &a->sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	if (ret)
 		goto unlock;
@@ -103,7 +79,7 @@ rmem_heap_reusable_map_dma_buf(struct dma_buf_attachment *attachment,
 	rmem_heap_reusable_note_sync(buffer, a->dev, dir, false);
 	a->mapped = true;
 	a->dir = dir;
-	rmem_heap_reusable_note_dev(buffer, a->dev, dir);
+	rmem_heap_cm_device(buffer, a->dev, dir);
 unlock:
 	mutex_unlock(&buffer->lock);
 	return ret ? ERR_PTR(ret) : &a->sgt;
@@ -135,8 +111,6 @@ static int rmem_heap_reusable_cpu_access(struct rmem_heap_buffer *buffer,
 					 enum dma_data_direction dir,
 					 bool for_cpu)
 {
-	bool nc = rmem_heap_buffer_policy(buffer) == RMEM_HEAP_UNCACHED;
-	struct rmem_heap_pool *pool = buffer->pool;
 	struct rmem_heap_attachment *a;
 	bool synced = false;
 
@@ -153,12 +127,8 @@ static int rmem_heap_reusable_cpu_access(struct rmem_heap_buffer *buffer,
 	}
 	if (synced && rmem_heap_buffer_policy(buffer) == RMEM_HEAP_CACHED)
 		atomic_long_inc(for_cpu ? &buffer->invals : &buffer->cleans);
-	if (for_cpu && dir != DMA_TO_DEVICE)
-		rmem_heap_cm_note(pool, buffer->phys, buffer->size,
-				  nc ? CM(NC_READ) : CM(CPU_READ));
-	if (for_cpu && dir != DMA_FROM_DEVICE)
-		rmem_heap_cm_note(pool, buffer->phys, buffer->size,
-				  nc ? CM(NC_WRITE) : CM(CPU_WRITE));
+	if (for_cpu)
+		rmem_heap_cm_cpu(buffer, dir);
 	mutex_unlock(&buffer->lock);
 	return 0;
 }
@@ -184,17 +154,8 @@ static int rmem_heap_reusable_mmap(struct dma_buf *dmabuf,
 	ret = rmem_heap_mmap_check(buffer, vma);
 	if (ret)
 		return ret;
-	if (rmem_heap_buffer_policy(buffer) == RMEM_HEAP_UNCACHED)
-		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
-
-	mutex_lock(&buffer->lock);
-	buffer->user_mapped = true;
-	mutex_unlock(&buffer->lock);
-
-	rmem_heap_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
-	return remap_pfn_range(vma, vma->vm_start,
-			       PHYS_PFN(buffer->phys) + vma->vm_pgoff,
-			       vma->vm_end - vma->vm_start, vma->vm_page_prot);
+	return rmem_heap_mmap_pfns(buffer, vma, rmem_heap_buffer_policy(buffer) !=
+				   RMEM_HEAP_UNCACHED);
 }
 
 /*
@@ -354,22 +315,27 @@ static void rmem_heap_reusable_free(struct rmem_heap_pool *pool,
  * about their own size (figures in Documentation/rmem-heap.rst).  It is
  * taken when the pool has no buffer, outside the pool lock, and given back
  * when an allocation fails, so that the whole region stays allocatable.
+ *
+ * Return: whether the region may have room for @size bytes (under the
+ * same lock, so that an allocation takes it once).
  */
-static void rmem_heap_anchor_take(struct rmem_heap_pool *pool)
+static bool rmem_heap_anchor_take(struct rmem_heap_pool *pool, size_t size)
 {
 	struct page *page;
 	dma_addr_t dma;
-	bool want;
+	bool want, room;
 
 	mutex_lock(&pool->lock);
 	want = !pool->anchor && !pool->nr_buffers;
+	/* dma-direct would answer a sure CMA miss from system RAM */
+	room = size <= pool->size - pool->used;
 	mutex_unlock(&pool->lock);
-	if (!want)
-		return;
+	if (!want || !room)
+		return room;
 
 	page = rmem_heap_reusable_alloc(pool, PAGE_SIZE, &dma);
 	if (!page)
-		return;
+		return room;
 
 	mutex_lock(&pool->lock);
 	if (!pool->anchor) {
@@ -380,6 +346,7 @@ static void rmem_heap_anchor_take(struct rmem_heap_pool *pool)
 	mutex_unlock(&pool->lock);
 	if (page)
 		rmem_heap_reusable_free(pool, page, PAGE_SIZE, dma);
+	return room;
 }
 
 /**
@@ -404,17 +371,6 @@ bool rmem_heap_anchor_drop(struct rmem_heap_pool *pool)
 	return page;
 }
 
-/* The area cannot have room: do not ask (dma-direct would try system RAM). */
-static bool rmem_heap_reusable_full(struct rmem_heap_pool *pool, size_t size)
-{
-	bool full;
-
-	mutex_lock(&pool->lock);
-	full = size > pool->size - pool->used;
-	mutex_unlock(&pool->lock);
-	return full;
-}
-
 /* Pages for a reusable buffer, zeroed through the (cacheable) linear map. */
 static int rmem_heap_reusable_get(struct rmem_heap_buffer *buffer)
 {
@@ -423,8 +379,7 @@ static int rmem_heap_reusable_get(struct rmem_heap_buffer *buffer)
 	struct page *page = NULL;
 	dma_addr_t dma;
 
-	rmem_heap_anchor_take(pool);
-	if (!rmem_heap_reusable_full(pool, buffer->size))
+	if (rmem_heap_anchor_take(pool, buffer->size))
 		page = rmem_heap_reusable_alloc(pool, buffer->size, &dma);
 	if (!page && rmem_heap_anchor_drop(pool))
 		page = rmem_heap_reusable_alloc(pool, buffer->size, &dma);
