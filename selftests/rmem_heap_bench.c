@@ -15,7 +15,13 @@
  *    the heaps), the pattern of a pipeline that allocates now and then.  The memset(0) row is for reference (glibc zeroes with
  *    DC ZVA as the kernel does; the ratios use the memset of a non-zero
  *    byte).
- * 2. CPU read/write bandwidth through mmap() of cached and uncached buffers
+ * 2. Paired rounds, our reusable heap against the kernel's CMA heap: ROUNDS
+ *    rounds, each a block of back-to-back alloc+close on one heap then on
+ *    the other (the order alternating); the ratio of the two block medians
+ *    per round, then the median, lowest and highest ratio over the rounds.
+ *    A TCG guest's speed drifts over seconds; blocks a few milliseconds
+ *    apart see the same guest, where whole tables do not.
+ * 3. CPU read/write bandwidth through mmap() of cached and uncached buffers
  *    (rmem vs video-uncached, frames vs frames-uncached) relative to
  *    anonymous memory.
  *
@@ -35,6 +41,7 @@
 #define BW_SIZE	(4 * RH_MIB)
 #define BW_REPS	5
 #define PACE_MS	20
+#define ROUNDS	15
 
 static const size_t sizes[NSIZES] = {
 	4 * RH_KIB, 64 * RH_KIB, RH_MIB, 8 * RH_MIB,
@@ -298,6 +305,71 @@ static void print_alloc(const struct bench_heap *bh, const int *have, int nb,
 	}
 }
 
+/* Median ns of @n back-to-back alloc+close of @sz on @hfd; 0 on failure. */
+static uint64_t block_ns(int hfd, size_t sz, int n, int *err)
+{
+	uint64_t t[64];
+	int i;
+
+	for (i = -1; i < n; i++) {
+		uint64_t ns = alloc_close_once(hfd, sz, err);
+
+		if (*err)
+			return 0;
+		if (i >= 0)
+			t[i] = ns;
+	}
+	return median(t, n);
+}
+
+/* Our reusable heap (bh[0]) against the kernel's CMA heap (bh[1]), paired. */
+static void bench_paired(const struct bench_heap *bh)
+{
+	double r[ROUNDS], sorted[ROUNDS];
+	int hfd[2], s, k, i, err = 0;
+
+	printf("\nreusable vs CMA heap, paired rounds (%d rounds; per round the ratio"
+	       " of %s's block median to %s's)\n", ROUNDS, bh[0].name, bh[1].name);
+	printf("%-8s %10s %10s %10s %s\n", "size", "median", "lowest",
+	       "highest", "ratio < 1: ours faster");
+	hfd[0] = rh_open_heap(bh[0].name);
+	hfd[1] = rh_open_heap(bh[1].name);
+	for (s = 0; s < NSIZES && hfd[0] >= 0 && hfd[1] >= 0; s++) {
+		int n = reps_for(sizes[s]) / 3 + 1;
+
+		for (k = 0; k < ROUNDS && !err; k++) {
+			uint64_t t[2];
+			int first = k & 1;
+
+			t[first] = block_ns(hfd[first], sizes[s], n, &err);
+			t[!first] = block_ns(hfd[!first], sizes[s], n, &err);
+			r[k] = !err && t[1] ? (double)t[0] / (double)t[1] : 0.0;
+		}
+		if (err) {
+			printf("%-8s fail: %s\n", size_names[s], strerror(err));
+			printf("BENCH paired size=%zu error=%d\n", sizes[s], err);
+			err = 0;
+			continue;
+		}
+		for (k = 0; k < ROUNDS; k++) {
+			double v = r[k];
+
+			for (i = k; i > 0 && sorted[i - 1] > v; i--)
+				sorted[i] = sorted[i - 1];
+			sorted[i] = v;
+		}
+		printf("%-8s %9.2fx %9.2fx %9.2fx\n", size_names[s],
+		       sorted[ROUNDS / 2], sorted[0], sorted[ROUNDS - 1]);
+		printf("BENCH paired ours=%s kernel=%s size=%zu rounds=%d block=%d"
+		       " ratio_median=%.3f ratio_min=%.3f ratio_max=%.3f\n",
+		       bh[0].name, bh[1].name, sizes[s], ROUNDS, n,
+		       sorted[ROUNDS / 2], sorted[0], sorted[ROUNDS - 1]);
+	}
+	for (i = 0; i < 2; i++)
+		if (hfd[i] >= 0)
+			close(hfd[i]);
+}
+
 static void bench_alloc(struct rh_heap *hs, int nh)
 {
 	static const char * const cma_names[] = {
@@ -361,6 +433,13 @@ static void bench_alloc(struct rh_heap *hs, int nh)
 		print_alloc(bh, have, nb, paced, ms, ms0, lat, err);
 	}
 	munmap(buf, 8 * RH_MIB);
+	if (have[1] && have[3]) {
+		struct bench_heap pair[2] = { bh[1], bh[3] };
+
+		bench_paired(pair);
+	} else {
+		printf("# SKIP paired rounds: needs our reusable heap and a CMA heap\n");
+	}
 }
 
 static uint64_t read_words(const void *p, size_t len)
