@@ -7,23 +7,28 @@
  * imports dma-bufs into them as a device driver would: dma_buf_attach(),
  * dma_buf_map_attachment(), and CPU access bracketed by
  * dma_buf_begin_cpu_access()/dma_buf_end_cpu_access() through
- * dma_buf_vmap().  The ABI is rmem_heap_importer.h.  What an open file
- * created is undone when it is closed.
+ * dma_buf_vmap().  A memcpy-capable dmaengine channel can stand in for a
+ * test device: buffers are then mapped for the engine's own device and the
+ * engine copies between them.  The ABI is rmem_heap_importer.h.  What an
+ * open file created is undone when it is closed.
  *
  * Kernel differences are decided by rmem_heap_importer_config.h, which
  * gen-config.sh writes from the target kernel's headers and Module.symvers.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/completion.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-direct.h>
 #include <linux/dma-direction.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
+#include <linux/dmaengine.h>
 #include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/io.h>
 #include <linux/iommu.h>
+#include <linux/jiffies.h>
 #include <linux/list.h>
 #include <linux/miscdevice.h>
 #include <linux/overflow.h>
@@ -31,6 +36,7 @@
 #include <linux/mutex.h>
 #include <linux/platform_device.h>
 #include <linux/scatterlist.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -52,17 +58,23 @@
 #define RHI_MAX_DEVS		16	/* per open file */
 #define RHI_MAX_ATTACHMENTS	256	/* per open file */
 #define RHI_BOUNCE		4096	/* CHECK of an I/O memory mapping */
+#define RHI_DMA_CHUNK		SZ_1M	/* bytes per memcpy descriptor */
+#define RHI_DMA_TIMEOUT_MS	5000
 
 /**
- * struct rhi_dev - a test DMA device
+ * struct rhi_dev - a test DMA device, or a DMA channel's device
  * @node: entry in &rhi_file.devs
  * @id:   its id for user space
- * @pdev: the platform device
+ * @dev:  the device buffers are attached to
+ * @pdev: the platform device we registered (NULL for a channel)
+ * @chan: the channel (NULL for a test device)
  */
 struct rhi_dev {
 	struct list_head node;
 	u32 id;
+	struct device *dev;
 	struct platform_device *pdev;
+	struct dma_chan *chan;
 };
 
 /**
@@ -234,6 +246,7 @@ static int rhi_dev_create(struct rhi_file *f, void *arg)
 		goto unregister;
 
 	d->pdev = pdev;
+	d->dev = &pdev->dev;
 	d->id = rhi_new_id(f);
 	list_add(&d->node, &f->devs);
 	f->ndevs++;
@@ -278,7 +291,7 @@ static int rhi_attach(struct rhi_file *f, void *arg)
 		ret = PTR_ERR(dmabuf);
 		goto free;
 	}
-	attach = dma_buf_attach(dmabuf, &d->pdev->dev);
+	attach = dma_buf_attach(dmabuf, d->dev);
 	if (IS_ERR(attach)) {
 		ret = PTR_ERR(attach);
 		goto put;
@@ -511,7 +524,7 @@ static int rhi_dev_access(struct rhi_file *f, void *arg)
 		return -ENOENT;
 	if (!a->sgt)
 		return -EINVAL;
-	dev = &a->dev->pdev->dev;
+	dev = a->dev->dev;
 	/* DMA addresses are physical addresses only without an IOMMU */
 	if (device_iommu_mapped(dev))
 		return -EOPNOTSUPP;
@@ -535,6 +548,157 @@ static int rhi_dev_access(struct rhi_file *f, void *arg)
 	return end > pos ? -EINVAL : 0;
 }
 
+static int rhi_dma_chan(struct rhi_file *f, void *arg)
+{
+	struct rhi_dma_chan *c = arg;
+	struct dma_chan *chan;
+	dma_cap_mask_t mask;
+	struct rhi_dev *d;
+
+	if (c->flags || c->reserved)
+		return -EINVAL;
+	if (f->ndevs >= RHI_MAX_DEVS)
+		return -ENOSPC;
+	d = kzalloc_obj(*d, GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+
+	dma_cap_zero(mask);
+	dma_cap_set(DMA_MEMCPY, mask);
+	chan = dma_request_chan_by_mask(&mask);
+	if (IS_ERR(chan)) {
+		kfree(d);
+		return PTR_ERR(chan);
+	}
+	d->chan = chan;
+	d->dev = chan->device->dev;
+	d->id = rhi_new_id(f);
+	list_add(&d->node, &f->devs);
+	f->ndevs++;
+
+	c->dev_id = d->id;
+	c->coherent = dev_is_dma_coherent(d->dev);
+	c->dma_mask = d->dev->dma_mask ? *d->dev->dma_mask : 0;
+	strscpy(c->name, dma_chan_name(chan), sizeof(c->name));
+	return 0;
+}
+
+static u64 rhi_sgt_len(struct sg_table *sgt)
+{
+	struct scatterlist *s;
+	unsigned int i;
+	u64 len = 0;
+
+	for_each_sgtable_dma_sg(sgt, s, i)
+		len += sg_dma_len(s);
+	return len;
+}
+
+/* A position inside a mapping: segment @sg, @off bytes into it. */
+static void rhi_seek(struct sg_table *sgt, u64 offset, struct scatterlist **sg,
+		     u64 *off)
+{
+	struct scatterlist *s;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(sgt, s, i) {
+		if (offset < sg_dma_len(s))
+			break;
+		offset -= sg_dma_len(s);
+	}
+	*sg = s;
+	*off = offset;
+}
+
+static void rhi_dma_done(void *arg)
+{
+	complete(arg);
+}
+
+/* One descriptor: copy @len bytes, wait for it and check its status. */
+static int rhi_dma_one(struct dma_chan *chan, dma_addr_t dst, dma_addr_t src,
+		       size_t len, unsigned long timeout)
+{
+	struct dma_async_tx_descriptor *tx;
+	DECLARE_COMPLETION_ONSTACK(done);
+	dma_cookie_t cookie;
+
+	tx = dmaengine_prep_dma_memcpy(chan, dst, src, len,
+				       DMA_PREP_INTERRUPT | DMA_CTRL_ACK);
+	if (!tx)
+		return -ENOMEM;
+	tx->callback = rhi_dma_done;
+	tx->callback_param = &done;
+	cookie = dmaengine_submit(tx);
+	if (dma_submit_error(cookie))
+		return -EIO;
+	dma_async_issue_pending(chan);
+	if (!wait_for_completion_timeout(&done, timeout)) {
+		/* the callback must not run once our stack frame is gone */
+		dmaengine_terminate_sync(chan);
+		return -ETIMEDOUT;
+	}
+	if (dma_async_is_tx_complete(chan, cookie, NULL, NULL) != DMA_COMPLETE)
+		return -EIO;
+	return 0;
+}
+
+static int rhi_dma_copy(struct rhi_file *f, void *arg)
+{
+	struct rhi_dma_copy *c = arg;
+	struct scatterlist *ssg, *dsg;
+	struct rhi_att *src, *dst;
+	u64 soff, doff, done, n, end;
+	unsigned long timeout;
+	int ret;
+
+	if (c->reserved || !c->length)
+		return -EINVAL;
+	dst = rhi_find_att(f, c->dst_id);
+	src = rhi_find_att(f, c->src_id);
+	if (!dst || !src)
+		return -ENOENT;
+	if (!dst->sgt || !src->sgt || !dst->dev->chan || src->dev != dst->dev)
+		return -EINVAL;
+	if (dst->dir == DMA_TO_DEVICE || src->dir == DMA_FROM_DEVICE)
+		return -EINVAL;
+	if (check_add_overflow(c->dst_offset, c->length, &end) ||
+	    check_add_overflow(c->src_offset, c->length, &end))
+		return -EINVAL;
+	if (src == dst && c->src_offset < c->dst_offset + c->length &&
+	    c->dst_offset < c->src_offset + c->length)
+		return -EINVAL;
+	if (c->src_offset + c->length > rhi_sgt_len(src->sgt) ||
+	    c->dst_offset + c->length > rhi_sgt_len(dst->sgt))
+		return -EINVAL;
+	rhi_seek(src->sgt, c->src_offset, &ssg, &soff);
+	rhi_seek(dst->sgt, c->dst_offset, &dsg, &doff);
+
+	timeout = msecs_to_jiffies(c->timeout_ms ?: RHI_DMA_TIMEOUT_MS);
+	c->descs = 0;
+	for (done = 0; done < c->length; done += n) {
+		n = min3(c->length - done, (u64)sg_dma_len(ssg) - soff,
+			 (u64)sg_dma_len(dsg) - doff);
+		n = min_t(u64, n, RHI_DMA_CHUNK);
+		ret = rhi_dma_one(dst->dev->chan, sg_dma_address(dsg) + doff,
+				  sg_dma_address(ssg) + soff, n, timeout);
+		if (ret)
+			return ret;
+		c->descs++;
+		soff += n;
+		doff += n;
+		if (soff == sg_dma_len(ssg) && done + n < c->length) {
+			ssg = sg_next(ssg);
+			soff = 0;
+		}
+		if (doff == sg_dma_len(dsg) && done + n < c->length) {
+			dsg = sg_next(dsg);
+			doff = 0;
+		}
+	}
+	return 0;
+}
+
 /**
  * struct rhi_cmd - one ioctl
  * @cmd: its number, which encodes the struct's size and direction
@@ -553,6 +717,8 @@ static const struct rhi_cmd rhi_cmds[] = {
 	{ RHI_IOC_DETACH, rhi_detach },
 	{ RHI_IOC_CPU, rhi_cpu },
 	{ RHI_IOC_DEV_ACCESS, rhi_dev_access },
+	{ RHI_IOC_DMA_CHAN, rhi_dma_chan },
+	{ RHI_IOC_DMA_COPY, rhi_dma_copy },
 };
 
 union rhi_args {
@@ -562,6 +728,8 @@ union rhi_args {
 	struct rhi_id id;
 	struct rhi_cpu cpu;
 	struct rhi_dev_access dev_access;
+	struct rhi_dma_chan dma_chan;
+	struct rhi_dma_copy dma_copy;
 };
 
 static long rhi_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -626,7 +794,10 @@ static int rhi_release(struct inode *inode, struct file *file)
 	}
 	list_for_each_entry_safe(d, dn, &f->devs, node) {
 		list_del(&d->node);
-		platform_device_unregister(d->pdev);
+		if (d->chan)
+			dma_release_channel(d->chan);
+		else
+			platform_device_unregister(d->pdev);
 		kfree(d);
 	}
 	mutex_destroy(&f->lock);

@@ -5,7 +5,9 @@
  * /dev/rmem_heap_importer makes test DMA devices (platform devices with a
  * chosen DMA mask and coherency) and imports dma-bufs into them the way a
  * driver would: attach, map, unmap, detach, and CPU access through
- * begin_cpu_access + vmap.  Shared by the module and user space.
+ * begin_cpu_access + vmap.  It also hands out a memcpy-capable dmaengine
+ * channel as a device, so a real DMA engine copies between two imported
+ * buffers.  Shared by the module and user space.
  *
  * Every struct has a fixed size and no holes; the command's size is checked
  * (-EINVAL when it differs), reserved fields must be zero and unknown flags
@@ -153,6 +155,54 @@ struct rhi_dev_access {
 	__u64 reserved;
 };
 
+/**
+ * struct rhi_dma_chan - RHI_IOC_DMA_CHAN: a memcpy-capable DMA channel
+ * @flags:    must be zero
+ * @dev_id:   out: an id like a test device's, for the engine's device:
+ *            attach and map buffers to it, then RHI_IOC_DMA_COPY
+ * @coherent: out: 1 if the DMA API treats the engine as coherent
+ * @reserved: must be zero
+ * @dma_mask: out: the engine's DMA mask
+ * @name:     out: the channel's name (NUL-terminated)
+ *
+ * -ENODEV when the system has no such channel (or all are taken).
+ */
+struct rhi_dma_chan {
+	__u32 flags;
+	__u32 dev_id;
+	__u32 coherent;
+	__u32 reserved;
+	__u64 dma_mask;
+	char name[32];
+};
+
+/**
+ * struct rhi_dma_copy - RHI_IOC_DMA_COPY: the engine copies, and is waited for
+ * @dst_id:     a mapped attachment (FROM_DEVICE or BIDIRECTIONAL) of a
+ *              RHI_IOC_DMA_CHAN device
+ * @src_id:     a mapped attachment (TO_DEVICE or BIDIRECTIONAL) of the same
+ *              device; may be @dst_id if the ranges do not overlap
+ * @dst_offset: where the copy goes in the destination mapping
+ * @src_offset: where it comes from in the source mapping
+ * @length:     bytes (not 0; each range within its mapping)
+ * @timeout_ms: the wait for each descriptor (0: 5000 ms; -ETIMEDOUT)
+ * @descs:      out: descriptors the engine completed
+ * @reserved:   must be zero
+ *
+ * One memcpy descriptor per piece that is contiguous in both mappings (at
+ * most 1 MiB), each waited for; -EIO if the engine reports an error.
+ */
+struct rhi_dma_copy {
+	__u32 dst_id;
+	__u32 src_id;
+	__u64 dst_offset;
+	__u64 src_offset;
+	__u64 length;
+	__u32 timeout_ms;
+	__u32 descs;
+	__u64 reserved;
+};
+
 #define RHI_IOC_DEV_CREATE	_IOWR(RHI_IOC_MAGIC, 0x40, struct rhi_dev_create)
 #define RHI_IOC_ATTACH		_IOWR(RHI_IOC_MAGIC, 0x41, struct rhi_attach)
 #define RHI_IOC_MAP		_IOWR(RHI_IOC_MAGIC, 0x42, struct rhi_map)
@@ -160,5 +210,7 @@ struct rhi_dev_access {
 #define RHI_IOC_DETACH		_IOW(RHI_IOC_MAGIC, 0x44, struct rhi_id)
 #define RHI_IOC_CPU		_IOWR(RHI_IOC_MAGIC, 0x45, struct rhi_cpu)
 #define RHI_IOC_DEV_ACCESS	_IOWR(RHI_IOC_MAGIC, 0x46, struct rhi_dev_access)
+#define RHI_IOC_DMA_CHAN	_IOWR(RHI_IOC_MAGIC, 0x47, struct rhi_dma_chan)
+#define RHI_IOC_DMA_COPY	_IOWR(RHI_IOC_MAGIC, 0x48, struct rhi_dma_copy)
 
 #endif /* _RMEM_HEAP_IMPORTER_H */
