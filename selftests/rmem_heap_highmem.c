@@ -8,7 +8,8 @@
  * the device tree it was probed from (the heap's platform device's
  * memory-region), checks it against the heap's sysfs size and the kernel's
  * /proc/iomem, then imports buffers with the test importer
- * (/dev/rmem_heap_importer):
+ * (/dev/rmem_heap_importer), whose test devices here take DMA segments of
+ * any length (RHI_DEV_LARGE_SEG), as scatter-gather engines do:
  *
  *  - a 64-bit device maps a buffer as one contiguous segment inside the
  *    region, at the region's base plus the buffer's offset (debugfs), and
@@ -261,9 +262,10 @@ static int rhi(int fd, unsigned long cmd, void *arg)
 	return ioctl(fd, cmd, arg) ? -errno : 0;
 }
 
+/* A device that takes segments of any length: one for a contiguous buffer. */
 static int dev_create(int ifd, uint32_t bits, uint32_t *id)
 {
-	struct rhi_dev_create c = { .dma_bits = bits };
+	struct rhi_dev_create c = { .flags = RHI_DEV_LARGE_SEG, .dma_bits = bits };
 	int ret = rhi(ifd, RHI_IOC_DEV_CREATE, &c);
 
 	*id = c.dev_id;
