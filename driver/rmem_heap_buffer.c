@@ -86,19 +86,22 @@ void rmem_heap_pool_stats(struct rmem_heap_pool *pool,
 }
 
 /**
- * rmem_heap_check_reach() - can an importer reach a range?
- * @dev:  the importer
- * @addr: bus address of the range
- * @size: size of the range in bytes
+ * rmem_heap_check_reach() - can an importer reach a buffer?
+ * @dev:    the importer
+ * @buffer: the buffer
+ * @addr:   bus address of the buffer for @dev
  *
  * For an importer that maps directly (no IOMMU): dma-direct WARNs when the
  * device cannot reach the range, so its mask and bus limit are checked
- * first, to fail cleanly.
+ * first, to fail cleanly.  The one line logged names the heap, so that
+ * whoever reads it knows which region the importer cannot reach.
  *
  * Return: 0, -EINVAL for a device without DMA, -EIO when out of reach.
  */
-int rmem_heap_check_reach(struct device *dev, u64 addr, size_t size)
+int rmem_heap_check_reach(struct device *dev, struct rmem_heap_buffer *buffer,
+			  u64 addr)
 {
+	size_t size = buffer->size;
 	u64 limit;
 
 	if (!dev->dma_mask)
@@ -109,9 +112,9 @@ int rmem_heap_check_reach(struct device *dev, u64 addr, size_t size)
 	limit = min_not_zero(*dev->dma_mask, dev->bus_dma_limit);
 	if (addr + size - 1 > limit) {
 		dev_warn_ratelimited(dev,
-				     "rmem_heap: buffer %#llx+%zu beyond DMA reach (mask %#llx, bus limit %#llx)\n",
-				     addr, size, *dev->dma_mask,
-				     (u64)dev->bus_dma_limit);
+				     "rmem_heap: heap %s: buffer %#llx+%zu beyond DMA reach (mask %#llx, bus limit %#llx)\n",
+				     buffer->heap->name, addr, size,
+				     *dev->dma_mask, (u64)dev->bus_dma_limit);
 		return -EIO;
 	}
 	return 0;

@@ -44,7 +44,8 @@ extern const struct rmem_heap_backend rmem_heap_reusable_backend;
 void rmem_heap_pool_account(struct rmem_heap_pool *pool, size_t size);
 void rmem_heap_pool_unaccount(struct rmem_heap_pool *pool, size_t size);
 void rmem_heap_pool_failed(struct rmem_heap_pool *pool);
-int rmem_heap_check_reach(struct device *dev, u64 addr, size_t size);
+int rmem_heap_check_reach(struct device *dev, struct rmem_heap_buffer *buffer,
+			  u64 addr);
 int rmem_heap_attach(struct dma_buf *dmabuf,
 		     struct dma_buf_attachment *attachment);
 void rmem_heap_detach(struct dma_buf *dmabuf,

@@ -149,7 +149,7 @@ rmem_heap_nomap_map_dma_buf(struct dma_buf_attachment *attachment,
 	int ret;
 
 	/* dma_map_resource() uses the physical address as the bus address */
-	ret = rmem_heap_check_reach(a->dev, buffer->phys, buffer->size);
+	ret = rmem_heap_check_reach(a->dev, buffer, buffer->phys);
 	if (ret)
 		return ERR_PTR(ret);
 

@@ -55,8 +55,8 @@ rmem_heap_reusable_map_dma_buf(struct dma_buf_attachment *attachment,
 	struct rmem_heap_attachment *a = attachment->priv;
 	int ret;
 
-	ret = rmem_heap_check_reach(a->dev, phys_to_dma(a->dev, buffer->phys),
-				    buffer->size);
+	ret = rmem_heap_check_reach(a->dev, buffer,
+				    phys_to_dma(a->dev, buffer->phys));
 	if (ret)
 		return ERR_PTR(ret);
 

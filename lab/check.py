@@ -207,8 +207,11 @@ def boot_job(kname, mname, logdir, skips, bounce=False):
     if bounce:
         body = scenario.bounce_body
     else:
-        def body(t, res):
-            return scenario.test_body(t, res, mach.heaps)
+        try:
+            body = scenario.machine_body(mach)
+        except util.LabError as e:
+            row.not_run(str(e))
+            return row, None
     sc = _prepare(row, kname, mname, body,
                   os.path.join(logdir, "%s-%s%s" % (kname, mname, "-bounce" if bounce else "")))
 

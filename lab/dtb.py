@@ -33,19 +33,29 @@ def base(machine, kernel, outdir):
     raise util.LabError("%s: unknown base_dtb %r" % (machine.path, kind))
 
 
-def with_overlay(base_dtb, overlay, out):
-    """Apply overlay (a .dtso source) to base_dtb, writing out."""
+def with_overlays(base_dtb, overlays, out):
+    """Apply overlays (.dtso sources), in their order, to base_dtb, writing out."""
     log = out + ".log"
-    dtbo = out + ".dtbo"
-    util.run_logged(["dtc", "-q", "-@", "-I", "dts", "-O", "dtb", "-o", dtbo, overlay], log,
-                    "compiling overlay " + overlay)
-    util.run_logged(["fdtoverlay", "-i", base_dtb, "-o", out, dtbo], log,
-                    "applying overlay " + overlay)
+    dtbos = []
+    for i, ov in enumerate(overlays):
+        dtbo = "%s.%d.dtbo" % (out, i)
+        util.run_logged(["dtc", "-q", "-@", "-I", "dts", "-O", "dtb", "-o", dtbo, ov], log,
+                        "compiling overlay " + ov)
+        dtbos.append(dtbo)
+    util.run_logged(["fdtoverlay", "-i", base_dtb, "-o", out] + dtbos, log,
+                    "applying overlays " + " ".join(overlays))
     return out
 
 
+def out_name(machine, overlays):
+    """The merged DTB's file name: the machine and its overlays' names."""
+    names = [os.path.splitext(os.path.basename(ov))[0] for ov in overlays]
+    return "%s+%s.dtb" % (machine.name, "+".join(names))
+
+
 def build(machine, kernel, outdir, overlay=None):
+    """The machine's base DTB with overlay (one .dtso), or else the
+    machine's own overlays, applied."""
     b = base(machine, kernel, outdir)
-    ov = overlay or machine.overlay
-    name = os.path.splitext(os.path.basename(ov))[0]
-    return with_overlay(b, ov, os.path.join(outdir, "%s+%s.dtb" % (machine.name, name)))
+    ovs = [overlay] if overlay else machine.overlays
+    return with_overlays(b, ovs, os.path.join(outdir, out_name(machine, ovs)))

@@ -22,10 +22,15 @@ class Machine:
         self.console = sec["console"]
         self.cmdline = sec.get("cmdline", "").strip()
         self.base_dtb = sec["base_dtb"]
-        self.overlay = os.path.join(util.TOP, sec["overlay"])
+        # One overlay or several, applied in their order.
+        self.overlays = [os.path.join(util.TOP, o) for o in sec["overlay"].split()]
+        if not self.overlays:
+            raise util.LabError("%s: no overlay" % path)
         self.poweroff = sec["poweroff"]
         self.timeout = int(sec.get("timeout", "600"))
         self.heaps = sec.get("heaps", "").split()
+        # Which body its test boots run (lab/scenario.py's BODIES).
+        self.body = sec.get("body", "full").strip()
 
     @property
     def debian_arch(self):

@@ -168,6 +168,32 @@ def test_body(t, res, heaps=()):
     return "\n".join(lines) + "\n"
 
 
+def highmem_body(t, res, heaps=()):
+    """The body of a machine with RAM above 4 GiB (virt-high): its heaps
+    probed, then the highmem suite alone (64- and 32-bit importers of a
+    region above and one below 4 GiB)."""
+    lines = load_lines(t)
+    lines.append("insmod /lab/%s.ko || echo '### lab: insmod %s failed'"
+                 % (IMPORTER_KO, IMPORTER_KO))
+    if heaps:
+        lines.append("lab_suite heaps sh /etc/lab/heaps.sh %s" % " ".join(heaps))
+    lines.append("lab_suite rmem_heap_highmem ./rmem_heap_highmem")
+    return "\n".join(lines) + "\n"
+
+
+# A machine's "body" (lab/machines/*.conf): what its test boots run.
+BODIES = {"full": test_body, "highmem": highmem_body}
+
+
+def machine_body(mach):
+    """The body function of mach's test boots: f(t, res) -> script."""
+    if mach.body not in BODIES:
+        raise util.LabError("%s: unknown body %r (known: %s)"
+                            % (mach.path, mach.body, ", ".join(sorted(BODIES))))
+    f = BODIES[mach.body]
+    return lambda t, res: f(t, res, mach.heaps)
+
+
 # Kernel command line of the bounce guest: every device bounces through
 # swiotlb, as behind a restricted-dma-pool; 32 MiB of bounce buffers (16384
 # slabs of 2 KiB: arm64 otherwise shrinks them to 2 MiB, too few for two

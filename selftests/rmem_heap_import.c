@@ -1292,7 +1292,7 @@ TEST_F(abi, ioctls)
 	/* DEV_CREATE */
 	memset(&dc, 0, sizeof(dc));
 	dc.dma_bits = 64;
-	dc.flags = 2;
+	dc.flags = ~(uint32_t)RHI_DEV_FLAGS;
 	EXPECT_EQ(-EINVAL, rhi(ifd, RHI_IOC_DEV_CREATE, &dc));
 	dc.flags = 0;
 	dc.reserved = 1;

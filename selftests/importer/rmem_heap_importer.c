@@ -244,6 +244,9 @@ static int rhi_dev_create(struct rhi_file *f, void *arg)
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(c->dma_bits));
 	if (ret)
 		goto unregister;
+	/* contiguous memory then maps as one segment, not 64 KiB pieces */
+	if (c->flags & RHI_DEV_LARGE_SEG)
+		dma_set_max_seg_size(&pdev->dev, UINT_MAX);
 
 	d->pdev = pdev;
 	d->dev = &pdev->dev;

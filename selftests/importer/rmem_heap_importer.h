@@ -27,12 +27,15 @@
 
 /* rhi_dev_create.flags */
 #define RHI_DEV_COHERENT	0x1	/* the device snoops CPU caches */
-#define RHI_DEV_FLAGS		RHI_DEV_COHERENT
+#define RHI_DEV_LARGE_SEG	0x2	/* DMA segments of any length */
+#define RHI_DEV_FLAGS		(RHI_DEV_COHERENT | RHI_DEV_LARGE_SEG)
 
 /**
  * struct rhi_dev_create - RHI_IOC_DEV_CREATE: a new test DMA device
  * @flags:     RHI_DEV_*: without RHI_DEV_COHERENT a non-coherent device
- *             (-EOPNOTSUPP where the architecture has none of that kind)
+ *             (-EOPNOTSUPP where the architecture has none of that kind);
+ *             RHI_DEV_LARGE_SEG raises the maximum DMA segment size from
+ *             the default 64 KiB to UINT_MAX, as scatter-gather engines do
  * @dma_bits:  DMA mask width: 32 or 64
  * @dev_id:    out: the device's id
  * @coherent:  out: 1 if the DMA API treats the device as coherent
