@@ -106,6 +106,14 @@ rmem_heap_reusable_unmap_dma_buf(struct dma_buf_attachment *attachment,
  * bounce buffers and IOMMUs too).  With none mapped there is nothing to
  * do, as in the kernel's CMA heap: no device wrote since the last unmap
  * invalidated, and the next map cleans what the CPU writes now.
+ *
+ * Each mapping is synced in the direction it was mapped with, whatever
+ * the CPU's access: the DMA API allows no other (a capture driver's
+ * FROM_DEVICE mapping while user space writes the buffer), and that
+ * direction is what the device does with it: a device that only writes
+ * needs the CPU's lines invalidated (arm) or cleaned (arm64) before, and
+ * invalidated after; one that only reads needs them cleaned before and
+ * nothing after.
  */
 static int rmem_heap_reusable_cpu_access(struct rmem_heap_buffer *buffer,
 					 enum dma_data_direction dir,
@@ -119,10 +127,10 @@ static int rmem_heap_reusable_cpu_access(struct rmem_heap_buffer *buffer,
 		if (!a->mapped)
 			continue;
 		if (for_cpu)
-			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, dir);
+			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, a->dir);
 		else
-			dma_sync_sgtable_for_device(a->dev, &a->sgt, dir);
-		rmem_heap_reusable_note_sync(buffer, a->dev, dir, for_cpu);
+			dma_sync_sgtable_for_device(a->dev, &a->sgt, a->dir);
+		rmem_heap_reusable_note_sync(buffer, a->dev, a->dir, for_cpu);
 		synced = true;
 	}
 	if (synced && rmem_heap_buffer_policy(buffer) == RMEM_HEAP_CACHED)

@@ -218,9 +218,8 @@ def boot_job(kname, mname, logdir, skips, bounce=False):
     def job():
         util.say("booting kernel %s on %s (console: %s)" % (kname, label, row.log))
         w = Watcher("%s/%s" % (kname, label))
-        text, timed_out, _ = qemu.boot(sc["machine"], sc["image"], sc["dtb"], sc["initrd"],
-                                       row.log, echo=w,
-                                       append=scenario.BOUNCE_APPEND if bounce else "")
+        text, timed_out, _ = scenario.boot(sc, row.log, echo=w,
+                                           append=scenario.BOUNCE_APPEND if bounce else "")
         v = judge.judge(text, timed_out, qemu_err=qemu.stderr_text(row.log))
         score(row, text, kname, mname, skips)
         if row.passed + row.failed == 0:
@@ -291,8 +290,7 @@ def judge_jobs(kname, mname, logdir):
         def job(row=row, sc=sc, name=name, limit=limit, want=want, evidence=evidence):
             util.say("booting kernel %s on %s: %s (must be judged a failure)"
                      % (kname, mname, name))
-            text, timed_out, _ = qemu.boot(sc["machine"], sc["image"], sc["dtb"],
-                                           sc["initrd"], row.log, timeout=limit)
+            text, timed_out, _ = scenario.boot(sc, row.log, timeout=limit)
             v = judge.judge(text, timed_out, qemu_err=qemu.stderr_text(row.log))
             wrong = judge_case(row, v, text, want, evidence)
             row.check(wrong is None, wrong or "")

@@ -65,8 +65,7 @@ def main(argv=None):
     if command is None:
         util.say("booting kernel %s on %s (console log not kept in interactive mode)"
                  % (args.kernel, args.machine))
-        _, _, rc = qemu.boot(sc["machine"], sc["image"], sc["dtb"], sc["initrd"], log,
-                             interactive=True)
+        _, _, rc = scenario.boot(sc, log, interactive=True)
         return rc
     util.say("booting kernel %s on %s; console log: %s" % (args.kernel, args.machine, log))
     rc, _, v = scenario.run_command(sc, log, timeout=args.timeout)

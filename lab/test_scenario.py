@@ -21,6 +21,13 @@ def target(name="7.3", builtin=False):
     return t
 
 
+def debian():
+    """Debian's kernel: vgem and vivid are modules under modules_root."""
+    t = target("debian")
+    t.modules_root = "/nonexistent/lib/modules/6.1.0-0-arm64"
+    return t
+
+
 class FakeKmod:
     """build.kmod() as the lab calls it: records the calls, builds nothing."""
 
@@ -85,6 +92,64 @@ class TestBodyTest(unittest.TestCase):
             self.assertIn("lab_suite rmem_heap_import ./rmem_heap_import", lines)
             # after our main suite (whose pools must be idle at its start)
             self.assertLess(names.index("rmem_heap_test"), names.index("rmem_heap_import"))
+
+
+class V4l2Test(unittest.TestCase):
+    """rmem_heap_v4l2 runs in every guest, after the import suite, and
+    vivid gets its parameters (dma-contig) either way it is there."""
+
+    def test_suite_right_after_the_import_suite(self):
+        res = {"kos": {"rmem_heap": "x", "rmem_heap_kunit": "y", scenario.IMPORTER_KO: "z"}}
+        for t in (target(), target("intree", builtin=True), debian()):
+            lines = scenario.test_body(t, res, ["rmem"]).splitlines()
+            i = lines.index("lab_suite rmem_heap_import ./rmem_heap_import")
+            self.assertEqual(lines[i + 1], "lab_suite v4l2 ./rmem_heap_v4l2", t.name)
+
+    def test_builtin_vivid_gets_its_parameters_on_the_command_line(self):
+        for t in (target(), target("intree", builtin=True)):
+            self.assertEqual(scenario.kernel_params(t), "vivid.allocators=1")
+            self.assertFalse(any("modprobe" in l for l in scenario.load_lines(t)))
+
+    def test_modular_vivid_gets_them_from_modprobe(self):
+        t = debian()
+        self.assertEqual(scenario.kernel_params(t), "")
+        self.assertIn("modprobe vgem; modprobe vivid allocators=1", scenario.load_lines(t))
+
+    def vb2_tree(self, d, branch):
+        path = os.path.join(d, scenario.VB2_CORE)
+        os.makedirs(os.path.dirname(path))
+        with open(path, "w") as f:
+            f.write('\t\tif (IS_ERR(mem_priv)) {\n\t\t\tdprintk(q, 1, "failed to attach '
+                    'dmabuf\\n");\n\t\t\tret = PTR_ERR(mem_priv);\n' + branch +
+                    '\t\t}\n\t\tdma_buf_put(other);\n\t\tgoto err;\n')
+        return d
+
+    def test_vb2_that_keeps_a_refused_dmabuf_is_told_to_the_suite(self):
+        # 6.12 and later: the branch goes to the error path without a put
+        with tempfile.TemporaryDirectory() as d:
+            t = target()
+            t.ksrc = self.vb2_tree(d, "\t\t\tgoto err_put_vb2_buf;\n")
+            self.assertTrue(scenario.vb2_keeps_refused(t.ksrc))
+            self.assertEqual(scenario.v4l2_line(t), "lab_suite v4l2 env "
+                             "RMEM_HEAP_VB2_KEEPS_REFUSED=1 ./rmem_heap_v4l2")
+        # 6.1: the branch puts the dma-buf before it goes
+        with tempfile.TemporaryDirectory() as d:
+            t.ksrc = self.vb2_tree(d, "\t\t\tdma_buf_put(dbuf);\n\t\t\tgoto err;\n")
+            self.assertFalse(scenario.vb2_keeps_refused(t.ksrc))
+            self.assertEqual(scenario.v4l2_line(t), "lab_suite v4l2 ./rmem_heap_v4l2")
+        # no source: the suite tests the refusal
+        self.assertFalse(scenario.vb2_keeps_refused("/nonexistent"))
+
+    def test_boot_passes_the_parameters_then_the_caller_s(self):
+        sc = {"machine": "m", "image": "i", "dtb": "d", "initrd": "r",
+              "append": "vivid.allocators=1"}
+        with mock.patch("lab.qemu.boot", return_value=("", False, 0)) as boot:
+            scenario.boot(sc, "log", append=scenario.BOUNCE_APPEND, timeout=5)
+            scenario.boot(dict(sc, append=""), "log")
+        self.assertEqual(boot.call_args_list[0],
+                         mock.call("m", "i", "d", "r", "log", timeout=5,
+                                   append="vivid.allocators=1 " + scenario.BOUNCE_APPEND))
+        self.assertEqual(boot.call_args_list[1].kwargs["append"], "")
 
 
 class BounceBodyTest(unittest.TestCase):
