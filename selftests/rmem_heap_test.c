@@ -1149,8 +1149,10 @@ static int __expect_bytes(struct __test_metadata *_metadata, const char *heap,
  * Item 4 of issue 9, the DRM round trip: import into vgem, export back
  * (drmPrimeHandleToFD), and move data both ways between a mapping of the
  * heap's fd and a mapping of the re-exported fd, each side bracketed with
- * DMA_BUF_IOCTL_SYNC on its own fd.  vgem keeps the buffer mapped for its
- * device from the import on, so the syncs go through an importer's mapping.
+ * DMA_BUF_IOCTL_SYNC on its own fd.  On 6.1 vgem maps the buffer for its
+ * device at import (drm_gem_prime_import_dev()), so the syncs also go
+ * through an importer's mapping; 7.x imports without mapping
+ * (drm_gem_shmem_prime_import_no_map()).
  */
 TEST_F(heap, vgem_round_trip)
 {
