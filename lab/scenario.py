@@ -188,11 +188,17 @@ def v4l2_line(t):
     return "lab_suite v4l2 %s./rmem_heap_v4l2" % env
 
 
+# Modules a distribution kernel's guest loads (lab kernels build them in).
+DISTRO_MODULES = ("vgem", "vivid", "brd")
+
+
 def load_lines(t):
     """Init lines that load the importers (distribution kernel) and the driver."""
     lines = []
     if t.modules_root:
         lines.append("%s; %s" % (modprobe("vgem"), modprobe("vivid")))
+        # brd: /dev/ram0 for the o_direct tests (built in on lab kernels)
+        lines.append("modprobe brd rd_nr=1 rd_size=4096")
     if not t.builtin:
         lines.append("insmod /lab/rmem_heap.ko || echo '### lab: insmod rmem_heap failed'")
     return lines
@@ -286,7 +292,7 @@ def prepare(kname, mname, body, outdir, overlay=None, extra_files=(), debug=True
     ird = initramfs.build(os.path.join(outdir, "initramfs.cpio"), mach.debian_arch, body,
                           mach.poweroff, files(t, res, extra_files),
                           modules_root=t.modules_root,
-                          modules=("vgem", "vivid") if t.modules_root else (), env=env,
+                          modules=DISTRO_MODULES if t.modules_root else (), env=env,
                           command=command)
     return {"machine": mach, "target": t, "res": res, "image": image, "dtb": tree,
             "initrd": ird, "append": kernel_params(t)}

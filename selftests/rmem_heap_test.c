@@ -13,12 +13,14 @@
 #endif
 #include <ctype.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/klog.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 
 #include <xf86drm.h>
+#include <drm/vgem_drm.h>
 
 #include "rmem_heap_common.h"
 #include "rmem_heap_vgem.h"
@@ -1099,6 +1101,464 @@ TEST_F(heap, vgem_import)
 		close(hfd);
 	}
 	close(vfd);
+	skip_if_none(done);
+}
+
+/*
+ * Byte pattern for the round-trip tests: changes within a 256-byte run and
+ * from one 512-byte block to the next, so a page mapped at the wrong offset
+ * does not match either.
+ */
+static void fill_bytes(void *p, size_t len, unsigned int seed)
+{
+	unsigned char *c = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		c[i] = (unsigned char)(seed + i * 7 + (i >> 9));
+}
+
+/*
+ * Expect @p to hold fill_bytes(@seed); on a mismatch name the heap, the
+ * buffer (@what) and the first byte that differs, with what it held.
+ */
+static int __expect_bytes(struct __test_metadata *_metadata, const char *heap,
+			  const char *what, const void *p, size_t len,
+			  unsigned int seed)
+{
+	const unsigned char *c = p;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char want = (unsigned char)(seed + i * 7 + (i >> 9));
+
+		if (c[i] != want) {
+			EXPECT_EQ(want, c[i]) {
+				TH_LOG("%s: %s: byte %zu of %zu holds 0x%02x, expected 0x%02x",
+				       heap, what, i, len, c[i], want);
+			}
+			return 0;
+		}
+	}
+	return 1;
+}
+#define expect_bytes(heap, what, p, len, seed) \
+	__expect_bytes(_metadata, heap, what, p, len, seed)
+
+/*
+ * Item 4 of issue 9, the DRM round trip: import into vgem, export back
+ * (drmPrimeHandleToFD), and move data both ways between a mapping of the
+ * heap's fd and a mapping of the re-exported fd, each side bracketed with
+ * DMA_BUF_IOCTL_SYNC on its own fd.  On 6.1 vgem maps the buffer for its
+ * device at import (drm_gem_prime_import_dev()), so the syncs also go
+ * through an importer's mapping; 7.x imports without mapping
+ * (drm_gem_shmem_prime_import_no_map()).
+ */
+TEST_F(heap, vgem_round_trip)
+{
+	const size_t len = 256 * RH_KIB;
+	const struct rh_heap *h;
+	int done = 0, vfd = rh_open_vgem();
+
+	if (vfd < 0)
+		SKIP(return, "no vgem card under /dev/dri (CONFIG_DRM_VGEM)");
+
+	for_each_variant_heap(h, done) {
+		int hfd = open_heap(h->name), fd, efd = -1, ret;
+		uint64_t bufs0 = attr(h->name, "buffers");
+		uint32_t handle = 0;
+		unsigned char *pa, *pb;
+
+		ret = rh_alloc(hfd, len, &fd);
+		ASSERT_EQ(0, ret) TH_LOG("%s: alloc: %s", h->name, strerror(-ret));
+		ret = drmPrimeFDToHandle(vfd, fd, &handle);
+		if (h->policy == RH_COHERENT) {
+			/* vgem does not snoop: refused (heap.coherent.vgem_import) */
+			EXPECT_NE(0, ret);
+			EXPECT_EQ(EOPNOTSUPP, errno) {
+				TH_LOG("%s: vgem import: %s, not EOPNOTSUPP", h->name,
+				       ret ? strerror(errno) : "accepted");
+			}
+			if (!ret)
+				gem_close(vfd, handle);
+			close(fd);
+			EXPECT_EQ(bufs0, attr(h->name, "buffers"));
+			close(hfd);
+			continue;
+		}
+		ASSERT_EQ(0, ret) TH_LOG("%s: vgem import: %s", h->name, strerror(errno));
+		ret = drmPrimeHandleToFD(vfd, handle, DRM_CLOEXEC | DRM_RDWR, &efd);
+		ASSERT_EQ(0, ret) TH_LOG("%s: export from vgem: %s", h->name, strerror(errno));
+
+		pa = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		ASSERT_TRUE(pa != MAP_FAILED) TH_LOG("%s: mmap heap fd: %s", h->name, strerror(errno));
+		pb = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, efd, 0);
+		ASSERT_TRUE(pb != MAP_FAILED) TH_LOG("%s: mmap vgem fd: %s", h->name, strerror(errno));
+		ASSERT_TRUE(pa != pb);
+
+		/* heap fd -> vgem's fd */
+		ASSERT_EQ(0, rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE));
+		fill_bytes(pa, len, 0x31);
+		ASSERT_EQ(0, rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE));
+		ASSERT_EQ(0, rh_sync(efd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ));
+		expect_bytes(h->name, "vgem fd's mapping, written through the heap fd's",
+			     pb, len, 0x31);
+		ASSERT_EQ(0, rh_sync(efd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ));
+
+		/* vgem's fd -> heap fd */
+		ASSERT_EQ(0, rh_sync(efd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE));
+		fill_bytes(pb, len, 0xc4);
+		ASSERT_EQ(0, rh_sync(efd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE));
+		ASSERT_EQ(0, rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ));
+		expect_bytes(h->name, "heap fd's mapping, written through the vgem fd's",
+			     pa, len, 0xc4);
+		ASSERT_EQ(0, rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ));
+
+		munmap(pa, len);
+		munmap(pb, len);
+		close(efd);
+		close(fd);
+		/* vgem's handle keeps the buffer alive */
+		EXPECT_EQ(bufs0 + 1, attr(h->name, "buffers"));
+		EXPECT_EQ(0, gem_close(vfd, handle));
+		EXPECT_EQ(bufs0, attr(h->name, "buffers"));
+		close(hfd);
+	}
+	close(vfd);
+	skip_if_none(done);
+}
+
+/* ------------------------------------------------------------------ */
+/* fences: DMA_BUF_IOCTL_EXPORT_SYNC_FILE / IMPORT_SYNC_FILE            */
+/* ------------------------------------------------------------------ */
+
+#ifdef DMA_BUF_IOCTL_EXPORT_SYNC_FILE
+/* A sync_file fd of @fd's fences for @flags, or -errno. */
+static int export_sync_file(int fd, uint32_t flags)
+{
+	struct dma_buf_export_sync_file a = { .flags = flags, .fd = -1 };
+
+	if (ioctl(fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &a) < 0)
+		return -errno;
+	return a.fd;
+}
+
+static int import_sync_file(int fd, uint32_t flags, int sync_fd)
+{
+	struct dma_buf_import_sync_file a = { .flags = flags, .fd = sync_fd };
+
+	return ioctl(fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &a) < 0 ? -errno : 0;
+}
+#endif
+
+/* The events of @events that poll() reports within @ms, or -errno. */
+static int poll_events(int fd, short events, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int r = poll(&p, 1, ms);
+
+	if (r < 0)
+		return -errno;
+	return r ? p.revents : 0;
+}
+
+/* Is the sync_file @sfd signalled (poll, no wait)?  1, 0 or -errno. */
+static int sync_file_signalled(int sfd)
+{
+	int ev = poll_events(sfd, POLLIN, 0);
+
+	return ev < 0 ? ev : ev == POLLIN;
+}
+
+/*
+ * A fence we control: vgem's own buffer with an unsignalled vgem fence
+ * (DRM_IOCTL_VGEM_FENCE_ATTACH, write), exported as a dma-buf.  vgem
+ * signals it itself after 10 s, so checks of the unsignalled state come
+ * right after arming.
+ */
+struct vgem_fence_src {
+	uint32_t handle, fence;
+	int dmabuf;
+};
+
+static int __arm_vgem_fence(struct __test_metadata *_metadata, int vfd,
+			    struct vgem_fence_src *s)
+{
+	struct drm_mode_create_dumb cd = { .width = 1024, .height = 1, .bpp = 32 };
+	struct drm_vgem_fence_attach fa = { .flags = VGEM_FENCE_WRITE };
+
+	ASSERT_EQ(0, drmIoctl(vfd, DRM_IOCTL_MODE_CREATE_DUMB, &cd)) {
+		TH_LOG("vgem dumb buffer: %s", strerror(errno));
+	}
+	s->handle = cd.handle;
+	fa.handle = cd.handle;
+	ASSERT_EQ(0, drmIoctl(vfd, DRM_IOCTL_VGEM_FENCE_ATTACH, &fa)) {
+		TH_LOG("vgem fence attach: %s", strerror(errno));
+	}
+	s->fence = fa.out_fence;
+	ASSERT_EQ(0, drmPrimeHandleToFD(vfd, cd.handle, DRM_CLOEXEC | DRM_RDWR, &s->dmabuf)) {
+		TH_LOG("vgem export: %s", strerror(errno));
+	}
+	return 0;
+}
+#define arm_vgem_fence(vfd, s) __arm_vgem_fence(_metadata, vfd, s)
+
+static int signal_vgem_fence(int vfd, struct vgem_fence_src *s)
+{
+	struct drm_vgem_fence_signal fs = { .fence = s->fence };
+
+	return drmIoctl(vfd, DRM_IOCTL_VGEM_FENCE_SIGNAL, &fs) ? -errno : 0;
+}
+
+/*
+ * Item 7 of issue 9, fences: our buffers carry the dma-buf core's
+ * reservation object like any other.  An idle buffer exports signalled
+ * sync_files and polls ready; a sync_file imported as a write fence blocks
+ * both poll directions and every export, one imported as a read fence only
+ * POLLOUT and write exports; once the fence signals, all of them are.
+ */
+TEST_F_TIMEOUT(heap, sync_file, 60)
+{
+#ifndef DMA_BUF_IOCTL_EXPORT_SYNC_FILE
+	SKIP(return, "<linux/dma-buf.h> of this kernel has no DMA_BUF_IOCTL_EXPORT_SYNC_FILE");
+#else
+	static const uint32_t dirs[] = {
+		DMA_BUF_SYNC_READ, DMA_BUF_SYNC_WRITE, DMA_BUF_SYNC_RW,
+	};
+	const struct rh_heap *h;
+	int done = 0, vfd = rh_open_vgem();
+
+	if (vfd < 0)
+		SKIP(return, "no vgem card under /dev/dri (CONFIG_DRM_VGEM): no fence to import");
+
+	for_each_variant_heap(h, done) {
+		int hfd = open_heap(h->name), a, b, sfd, s1, s2, s3, s4, ret, ev;
+		uint64_t bufs0 = attr(h->name, "buffers");
+		struct vgem_fence_src src;
+		uint64_t t0;
+		size_t i;
+
+		ASSERT_EQ(0, rh_alloc(hfd, 64 * RH_KIB, &a));
+		ASSERT_EQ(0, rh_alloc(hfd, 64 * RH_KIB, &b));
+
+		/* idle: signalled sync_files, poll ready both ways */
+		for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+			sfd = export_sync_file(a, dirs[i]);
+			if (sfd == -ENOTTY)
+				SKIP(return, "DMA_BUF_IOCTL_EXPORT_SYNC_FILE: ENOTTY (kernel without CONFIG_SYNC_FILE)");
+			ASSERT_LE(0, sfd) {
+				TH_LOG("%s: export sync_file flags %u: %s", h->name,
+				       dirs[i], strerror(-sfd));
+			}
+			EXPECT_EQ(1, sync_file_signalled(sfd)) {
+				TH_LOG("%s: idle buffer's sync_file (flags %u) not signalled",
+				       h->name, dirs[i]);
+			}
+			close(sfd);
+		}
+		ev = poll_events(a, POLLIN | POLLOUT, 0);
+		EXPECT_EQ(POLLIN | POLLOUT, ev) TH_LOG("%s: idle buffer polls 0x%x", h->name, ev);
+
+		/* bad flags and fds */
+		EXPECT_EQ(-EINVAL, export_sync_file(a, 0));
+		EXPECT_EQ(-EINVAL, export_sync_file(a, DMA_BUF_SYNC_RW | (1u << 2)));
+		EXPECT_EQ(-EINVAL, import_sync_file(a, DMA_BUF_SYNC_WRITE, -1));
+		EXPECT_EQ(-EINVAL, import_sync_file(a, DMA_BUF_SYNC_WRITE, b)) {
+			TH_LOG("%s: a dma-buf fd imported as a sync_file", h->name);
+		}
+		sfd = export_sync_file(b, DMA_BUF_SYNC_WRITE);
+		ASSERT_LE(0, sfd);
+		EXPECT_EQ(-EINVAL, import_sync_file(a, 0, sfd));
+
+		/* a signalled sync_file from another of our buffers: still idle */
+		EXPECT_EQ(0, import_sync_file(a, DMA_BUF_SYNC_WRITE, sfd));
+		close(sfd);
+		ev = poll_events(a, POLLIN | POLLOUT, 0);
+		EXPECT_EQ(POLLIN | POLLOUT, ev) {
+			TH_LOG("%s: polls 0x%x after importing a signalled fence", h->name, ev);
+		}
+
+		/* an unsignalled fence: write into a, read into b */
+		arm_vgem_fence(vfd, &src);
+		t0 = rh_now_ns();
+		sfd = export_sync_file(src.dmabuf, DMA_BUF_SYNC_READ);
+		ASSERT_LE(0, sfd) TH_LOG("vgem buffer's sync_file: %s", strerror(-sfd));
+		EXPECT_EQ(0, sync_file_signalled(sfd)) TH_LOG("vgem fence signalled at once");
+		ret = import_sync_file(a, DMA_BUF_SYNC_WRITE, sfd);
+		ASSERT_EQ(0, ret) TH_LOG("%s: import as write fence: %s", h->name, strerror(-ret));
+		ret = import_sync_file(b, DMA_BUF_SYNC_READ, sfd);
+		ASSERT_EQ(0, ret) TH_LOG("%s: import as read fence: %s", h->name, strerror(-ret));
+		close(sfd);
+
+		ev = poll_events(a, POLLIN, 0);
+		EXPECT_EQ(0, ev) TH_LOG("%s: write-fenced buffer polls 0x%x for POLLIN", h->name, ev);
+		ev = poll_events(a, POLLOUT, 0);
+		EXPECT_EQ(0, ev) TH_LOG("%s: write-fenced buffer polls 0x%x for POLLOUT", h->name, ev);
+		ev = poll_events(b, POLLIN, 0);
+		EXPECT_EQ(POLLIN, ev) TH_LOG("%s: read-fenced buffer polls 0x%x for POLLIN", h->name, ev);
+		ev = poll_events(b, POLLOUT, 0);
+		EXPECT_EQ(0, ev) TH_LOG("%s: read-fenced buffer polls 0x%x for POLLOUT", h->name, ev);
+
+		s1 = export_sync_file(a, DMA_BUF_SYNC_READ);
+		s2 = export_sync_file(a, DMA_BUF_SYNC_WRITE);
+		s3 = export_sync_file(b, DMA_BUF_SYNC_WRITE);
+		s4 = export_sync_file(b, DMA_BUF_SYNC_READ);
+		ASSERT_LE(0, s1);
+		ASSERT_LE(0, s2);
+		ASSERT_LE(0, s3);
+		ASSERT_LE(0, s4);
+		EXPECT_EQ(0, sync_file_signalled(s1)) TH_LOG("%s: read export of a write-fenced buffer signalled", h->name);
+		EXPECT_EQ(0, sync_file_signalled(s2)) TH_LOG("%s: write export of a write-fenced buffer signalled", h->name);
+		EXPECT_EQ(0, sync_file_signalled(s3)) TH_LOG("%s: write export of a read-fenced buffer signalled", h->name);
+		/* a reader waits for writers only */
+		EXPECT_EQ(1, sync_file_signalled(s4)) TH_LOG("%s: read export of a read-fenced buffer not signalled", h->name);
+		TH_LOG("%s: fence armed %" PRIu64 " ms (vgem signals it itself at 10 s)",
+		       h->name, (rh_now_ns() - t0) / 1000000);
+
+		ASSERT_EQ(0, signal_vgem_fence(vfd, &src));
+		EXPECT_EQ(POLLIN, poll_events(s1, POLLIN, 5000));
+		EXPECT_EQ(POLLIN, poll_events(s2, POLLIN, 5000));
+		EXPECT_EQ(POLLIN, poll_events(s3, POLLIN, 5000));
+		ev = poll_events(a, POLLIN | POLLOUT, 0);
+		EXPECT_EQ(POLLIN | POLLOUT, ev) TH_LOG("%s: polls 0x%x after the signal", h->name, ev);
+		ev = poll_events(b, POLLIN | POLLOUT, 0);
+		EXPECT_EQ(POLLIN | POLLOUT, ev) TH_LOG("%s: polls 0x%x after the signal", h->name, ev);
+		sfd = export_sync_file(a, DMA_BUF_SYNC_RW);
+		ASSERT_LE(0, sfd);
+		EXPECT_EQ(1, sync_file_signalled(sfd)) TH_LOG("%s: export after the signal not signalled", h->name);
+		close(sfd);
+
+		close(s1);
+		close(s2);
+		close(s3);
+		close(s4);
+		close(src.dmabuf);
+		EXPECT_EQ(0, gem_close(vfd, src.handle));
+		close(a);
+		close(b);
+		EXPECT_EQ(bufs0, attr(h->name, "buffers"));
+		close(hfd);
+	}
+	close(vfd);
+	skip_if_none(done);
+#endif
+}
+
+/* ------------------------------------------------------------------ */
+/* read()/write() between a file and a mapped buffer, with O_DIRECT     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A block device, because its O_DIRECT pins the user pages
+ * (get_user_pages/pin_user_pages under bio_iov_iter_get_pages()); tmpfs
+ * accepts O_DIRECT from 6.6 on but copies as buffered I/O does.
+ */
+#define RAMDISK		"/dev/ram0"
+#define DIRECT_OFF	0
+#define BUFFERED_OFF	RH_MIB
+
+/*
+ * What O_DIRECT from or into a mapping of our buffers gives: both back
+ * ends insert the PFNs with remap_pfn_range() (rmem_heap_mmap_pfns()), so
+ * the VMA is VM_PFNMAP even where the memory has struct pages (reusable),
+ * and check_vma_flags() in mm/gup.c refuses it with -EFAULT.
+ */
+static int direct_io_errno(const struct rh_heap *h)
+{
+	(void)h;
+	return EFAULT;
+}
+
+TEST_F_TIMEOUT(heap, o_direct, 120)
+{
+	const size_t len = 64 * RH_KIB;
+	const struct rh_heap *h;
+	unsigned char *anon;
+	int done = 0, dfd, bfd;
+	ssize_t n;
+
+	dfd = open(RAMDISK, O_RDWR | O_DIRECT | O_CLOEXEC);
+	if (dfd < 0 && errno == ENOENT)
+		SKIP(return, "no %s (CONFIG_BLK_DEV_RAM): no block device to do O_DIRECT on", RAMDISK);
+	ASSERT_LE(0, dfd) TH_LOG("open %s O_DIRECT: %s", RAMDISK, strerror(errno));
+	bfd = open(RAMDISK, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, bfd) TH_LOG("open %s: %s", RAMDISK, strerror(errno));
+
+	/* control: O_DIRECT works on this device with ordinary memory */
+	anon = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(anon != MAP_FAILED);
+	fill_bytes(anon, len, 0x5d);
+	n = pwrite(dfd, anon, len, DIRECT_OFF);
+	ASSERT_EQ((ssize_t)len, n) TH_LOG("O_DIRECT write from anonymous memory: %s", n < 0 ? strerror(errno) : "short");
+	memset(anon, 0, len);
+	n = pread(dfd, anon, len, DIRECT_OFF);
+	ASSERT_EQ((ssize_t)len, n) TH_LOG("O_DIRECT read into anonymous memory: %s", n < 0 ? strerror(errno) : "short");
+	ASSERT_TRUE(expect_bytes("control", "anonymous memory read back with O_DIRECT", anon, len, 0x5d));
+
+	for_each_variant_heap(h, done) {
+		int hfd = open_heap(h->name), fd, ret, want = direct_io_errno(h);
+		unsigned char *p;
+
+		ret = rh_alloc(hfd, len, &fd);
+		ASSERT_EQ(0, ret) TH_LOG("%s: alloc: %s", h->name, strerror(-ret));
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		ASSERT_TRUE(p != MAP_FAILED) TH_LOG("%s: mmap: %s", h->name, strerror(errno));
+		ASSERT_EQ(0, rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE));
+		fill_bytes(p, len, 0x17);
+		ASSERT_EQ(0, rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE));
+
+		/* O_DIRECT write from the mapping: refused, the device unchanged */
+		errno = 0;
+		n = pwrite(dfd, p, len, DIRECT_OFF);
+		EXPECT_EQ(-1, n) TH_LOG("%s: O_DIRECT write from the mapping gave %zd", h->name, n);
+		EXPECT_EQ(want, errno) {
+			TH_LOG("%s: O_DIRECT write from the mapping: %s, expected %s",
+			       h->name, strerror(errno), strerror(want));
+		}
+		memset(anon, 0, len);
+		ASSERT_EQ((ssize_t)len, pread(dfd, anon, len, DIRECT_OFF));
+		expect_bytes(h->name, RAMDISK " after the refused O_DIRECT write", anon, len, 0x5d);
+
+		/* O_DIRECT read into the mapping: refused, the buffer unchanged */
+		errno = 0;
+		n = pread(dfd, p, len, DIRECT_OFF);
+		EXPECT_EQ(-1, n) TH_LOG("%s: O_DIRECT read into the mapping gave %zd", h->name, n);
+		EXPECT_EQ(want, errno) {
+			TH_LOG("%s: O_DIRECT read into the mapping: %s, expected %s",
+			       h->name, strerror(errno), strerror(want));
+		}
+		ASSERT_EQ(0, rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ));
+		expect_bytes(h->name, "buffer after the refused O_DIRECT read", p, len, 0x17);
+		ASSERT_EQ(0, rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ));
+
+		/* buffered write() from the mapping reaches the device */
+		ASSERT_EQ(0, rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ));
+		n = pwrite(bfd, p, len, BUFFERED_OFF);
+		ASSERT_EQ(0, rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ));
+		EXPECT_EQ((ssize_t)len, n) TH_LOG("%s: write from the mapping: %s", h->name, n < 0 ? strerror(errno) : "short");
+		EXPECT_EQ(0, fsync(bfd));
+		memset(anon, 0, len);
+		ASSERT_EQ((ssize_t)len, pread(dfd, anon, len, BUFFERED_OFF));
+		expect_bytes(h->name, RAMDISK " written from the buffer", anon, len, 0x17);
+
+		/* buffered read() into the mapping */
+		fill_bytes(anon, len, 0xa9);
+		ASSERT_EQ((ssize_t)len, pwrite(dfd, anon, len, BUFFERED_OFF));
+		ASSERT_EQ(0, rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE));
+		n = pread(bfd, p, len, BUFFERED_OFF);
+		ASSERT_EQ(0, rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE));
+		EXPECT_EQ((ssize_t)len, n) TH_LOG("%s: read into the mapping: %s", h->name, n < 0 ? strerror(errno) : "short");
+		ASSERT_EQ(0, rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ));
+		expect_bytes(h->name, "buffer read from " RAMDISK, p, len, 0xa9);
+		ASSERT_EQ(0, rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ));
+
+		munmap(p, len);
+		close(fd);
+		close(hfd);
+	}
+	munmap(anon, len);
+	close(bfd);
+	close(dfd);
 	skip_if_none(done);
 }
 
