@@ -317,7 +317,9 @@ void rmem_heap_cm_device(struct rmem_heap_buffer *buffer, struct device *dev,
 
 	if (!IS_ENABLED(CONFIG_DMABUF_HEAPS_RMEM_CACHE_MODEL))
 		return;
-	snoop = dev_is_dma_coherent(dev);
+	/* a no-map buffer is MMIO to an IOMMU (dma_map_resource()) */
+	snoop = dev_is_dma_coherent(dev) &&
+		(buffer->pages || !device_iommu_mapped(dev));
 	if (dir != DMA_FROM_DEVICE)
 		rmem_heap_cm_note(buffer->pool, buffer->phys, buffer->size,
 				  snoop ? RMEM_HEAP_CM_SNOOP_READ :

@@ -110,6 +110,15 @@ static int rmem_heap_nomap_maint_locked(struct rmem_heap_buffer *buffer,
 }
 
 /*
+ * Does @dev's DMA snoop the CPU caches?  Not through an IOMMU, even for a
+ * dma-coherent master: dma_map_resource() maps the buffer there as MMIO.
+ */
+static bool rmem_heap_nomap_snoops(struct device *dev)
+{
+	return dev_is_dma_coherent(dev) && !device_iommu_mapped(dev);
+}
+
+/*
  * A dma-coherent pool is zeroed through write-back mappings and never
  * cleaned; dma_map_resource() gives a device behind an IOMMU an MMIO
  * (non-snooping) mapping; and it cannot bounce for a device that must.
@@ -162,7 +171,7 @@ rmem_heap_nomap_map_dma_buf(struct dma_buf_attachment *attachment,
 
 	rmem_heap_cm_user_write(buffer);
 	if (rmem_heap_buffer_policy(buffer) == RMEM_HEAP_CACHED &&
-	    !dev_is_dma_coherent(a->dev)) {
+	    !rmem_heap_nomap_snoops(a->dev)) {
 		ret = rmem_heap_nomap_maint_locked(buffer, dir, false);
 		if (ret)
 			goto unlock;
@@ -202,7 +211,7 @@ static void rmem_heap_nomap_unmap_dma_buf(struct dma_buf_attachment *attachment,
 			   DMA_ATTR_SKIP_CPU_SYNC);
 	/* lines filled while the device wrote are stale: drop them */
 	if (rmem_heap_buffer_policy(buffer) == RMEM_HEAP_CACHED &&
-	    !dev_is_dma_coherent(a->dev) && dir != DMA_TO_DEVICE &&
+	    !rmem_heap_nomap_snoops(a->dev) && dir != DMA_TO_DEVICE &&
 	    !rmem_heap_nomap_maint_locked(buffer, dir, true))
 		atomic_long_inc(&buffer->invals);
 	a->mapped = false;
