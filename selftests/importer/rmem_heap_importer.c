@@ -571,7 +571,8 @@ static int rhi_dma_chan(struct rhi_file *f, void *arg)
 	chan = dma_request_chan_by_mask(&mask);
 	if (IS_ERR(chan)) {
 		kfree(d);
-		return PTR_ERR(chan);
+		/* -EPROBE_DEFER (no DMA device registered at all) is no errno */
+		return PTR_ERR(chan) == -EPROBE_DEFER ? -ENODEV : PTR_ERR(chan);
 	}
 	d->chan = chan;
 	d->dev = chan->device->dev;
