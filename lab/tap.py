@@ -28,6 +28,9 @@ END = re.compile(r"^### lab: end (\S+) rc=(-?\d+)\s*$")
 RESULT = re.compile(r"^(\s*)(ok|not ok)\b\s*(\d+)?\s*-?\s*(.*)$")
 PLAN = re.compile(r"^(\s*)1\.\.(\d+)\s*(#\s*(?:SKIP|Skipped:?)\s*(.*))?\s*$", re.I)
 SKIP = re.compile(r"#\s*SKIP\b", re.I)
+# The kselftest harness's "#  RUN           fixture.variant.test ..." line:
+# 6.1's harness prints a skipped test's result line without its name.
+RUN = re.compile(r"^(\s*)#\s+RUN\s+(\S+)\s+\.\.\.\s*$")
 
 
 class Result:
@@ -96,8 +99,13 @@ def _evaluate(suite, plain):
             suite.problems.append("%d results more than the plan of %d" % (seen - planned, planned))
 
     skipped_plan = None
+    running = None     # the test the harness last said it runs
     for raw in suite.lines:
         line = raw.replace("\t", "    ")
+        m = RUN.match(line)
+        if m:
+            running = m.group(2)
+            continue
         m = PLAN.match(line)
         if m:
             indent = len(m.group(1))
@@ -119,7 +127,11 @@ def _evaluate(suite, plain):
             if not blocks or blocks[-1][0] != indent:
                 blocks.append([indent, None, 0])
             blocks[-1][2] += 1
-            results.append((indent, m.group(2) == "ok", m.group(4).strip(), m.group(3)))
+            desc = m.group(4).strip()
+            if running and not test_name(desc):
+                desc = running + " " + desc
+            running = None
+            results.append((indent, m.group(2) == "ok", desc, m.group(3)))
     close(-1)
 
     for i, (indent, ok, desc, num) in enumerate(results):

@@ -108,6 +108,13 @@ class SkipTest(unittest.TestCase):
         self.assertEqual((r.name, r.status), ("heap.coherent.vgem_import", "skip"))
         self.assertEqual(r.reason, "no vgem card under /dev/dri (CONFIG_DRM_VGEM)")
 
+    def test_harness_skip_without_name(self):
+        s = get_suite(parse_log("virt-6.1-harness-skip.log"), "rmem_heap_import")
+        self.assertEqual((s.passed, s.failed, s.skipped), (1, 0, 1))
+        r = s.results[1]
+        self.assertEqual((r.name, r.status), ("dmaengine.rmem.copy", "skip"))
+        self.assertEqual(r.reason, "no memcpy-capable DMA channel")
+
     def test_skipped_plan_is_one_skipped_suite(self):
         s = get_suite(parse_log("debian-virt-plain.log", plain=("dmabuf-heap",)), "kunit")
         self.assertEqual((s.passed, s.failed, s.skipped), (0, 0, 1))
