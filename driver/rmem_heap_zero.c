@@ -307,7 +307,7 @@ void rmem_heap_zero_queue_locked(struct rmem_heap_pool *pool,
 
 	list_add_tail(&extent->node, &pool->dirty);
 	pool->dirty_bytes += extent->size;
-	queue_delayed_work(system_unbound_wq, &pool->zero_work,
+	queue_delayed_work(rmem_heap_unbound_wq, &pool->zero_work,
 			   RMEM_HEAP_ZERO_DELAY);
 }
 
@@ -336,7 +336,7 @@ int rmem_heap_zero_reclaim_locked(struct rmem_heap_pool *pool)
 					  struct rmem_heap_extent, node);
 	if (extent && (extent->size > RMEM_HEAP_ZERO_CHUNK ||
 		       !list_is_singular(&pool->dirty)))
-		mod_delayed_work(system_unbound_wq, &pool->zero_work, 0);
+		mod_delayed_work(rmem_heap_unbound_wq, &pool->zero_work, 0);
 
 	ret = rmem_heap_zero_chunk_locked(pool);
 	if (ret)
