@@ -74,7 +74,7 @@ def row_dict(r, date=None):
     mach, variant, kind = split_label(r.machine)
     d = {"kernel": r.kernel, "machine": mach, "variant": variant, "kind": kind,
          "passed": r.passed, "failed": r.failed, "skipped": r.skipped,
-         "verdict": r.verdict, "log": r.log}
+         "verdict": r.verdict, "log": r.log, "notes": list(r.notes[:5])}
     if date:
         d["date"] = date
     return d
@@ -200,6 +200,14 @@ def section(data, results_name="out/results.json"):
         note += " A cell adds up the machine's boots of that kernel, including %s." % \
             ", ".join("the `%s` boot" % v for v in variants)
     lines.append(note + " `-`: no result (not part of the matrix, or not in this run).")
+    bad = [r for r in data["rows"] if r["kind"] == "guest" and r["verdict"] != "PASS"]
+    if bad:
+        lines.append("")
+        lines.append("Failures:")
+        for r in bad:
+            label = r["machine"] + (" (%s)" % r["variant"] if r["variant"] else "")
+            why = "; ".join(r.get("notes") or []) or "see its log"
+            lines.append("- %s on %s: %s" % (r["kernel"], label, why))
     return lines
 
 
@@ -235,12 +243,16 @@ def from_logs(logdir):
         with open(log, errors="replace") as f:
             text = f.read()
         row = check.Row(kname, label, log)
-        v = judge.judge(text, False, qemu_err=qemu.stderr_text(log))
+        # lab/qemu.py's line for a guest it ended at its time limit
+        timed_out = "\n### lab: killed after " in text
+        v = judge.judge(text, timed_out, qemu_err=qemu.stderr_text(log))
         check.score(row, text, kname, mname, skips)
         if row.passed + row.failed == 0:
             row.failed += 1
+            row.notes.append("no test ran")
         if not v.ok:
             row.failed += 1
+            row.notes.append("judge: %s" % v.reason())
         row.verdict = "PASS" if row.failed == 0 and v.ok else "FAIL"
         m = re.search(r"Linux version (\S+)", text)
         if m and kname not in kernels:
