@@ -18,6 +18,7 @@ Steps, each of which fails the build:
 import argparse
 import glob
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -78,6 +79,10 @@ def sphinx(ksrc, out, log):
         text = f.read()
     warnings = [l for l in text.splitlines()
                 if "WARNING:" in l or "ERROR:" in l or "CRITICAL:" in l]
+    if r.returncode != 0 or warnings:
+        # Sphinx saved the documents it read, warnings and all; the next
+        # build would not read them again and so pass. Start afresh then.
+        shutil.rmtree(os.path.join(out, "doctrees"), ignore_errors=True)
     return r.returncode, warnings
 
 
