@@ -7,7 +7,8 @@ Steps, each of which fails the build:
 1. kernel-doc (the newest kernel source the lab has: the one `make check`
    unpacked, else fetched and unpacked the lab's way, lab/fetch.py) over
    every driver/*.c, driver/*.h and include/uapi/linux/rmem_heap.h with
-   -Wall; any line it prints is a warning.
+   -Wall; any line it prints is a warning. Each of those files that has
+   kernel-doc comments must be on a page (a kernel-doc directive).
 2. Every message format the driver prints (lab/docmsgs.py) must appear in
    Documentation/troubleshooting.rst.
 3. sphinx-build -W (Debian's Sphinx) into $RMEM_HEAP_OUT/docs/html, with
@@ -18,6 +19,7 @@ Steps, each of which fails the build:
 import argparse
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -51,6 +53,21 @@ def kdoc_files():
                    glob.glob(os.path.join(util.TOP, "driver", "*.h")))
     return [os.path.relpath(f, util.TOP) for f in files] + \
         ["include/uapi/linux/rmem_heap.h"]
+
+
+def not_on_a_page(files, top=util.TOP):
+    """The files with kernel-doc comments that no page's kernel-doc
+    directive includes (a new driver file must be added to a page)."""
+    shown = set()
+    for page in glob.glob(os.path.join(top, "Documentation", "*.rst")):
+        with open(page) as f:
+            shown |= set(re.findall(r"^\.\. kernel-doc::\s+(\S+)", f.read(), re.M))
+    out = []
+    for name in files:
+        with open(os.path.join(top, name), errors="replace") as f:
+            if "/**" in f.read() and name not in shown:
+                out.append(name)
+    return out
 
 
 def kernel_doc(ksrc, files):
@@ -107,6 +124,12 @@ def main(argv=None):
     for w in warn:
         print(w)
     failed |= bool(warn)
+
+    left = not_on_a_page(files)
+    util.say("files with kernel-doc on no page (Documentation/internals.rst): %d" % len(left))
+    for name in left:
+        print("  " + name)
+    failed |= bool(left)
 
     missing = docmsgs.check(util.TOP)
     util.say("driver messages not in Documentation/troubleshooting.rst: %d" % len(missing))
