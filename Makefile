@@ -4,13 +4,16 @@
 #   make check     the whole test matrix (kernels x machines), judged
 #   make bench     allocation and bandwidth figures on arm64 guests
 #   make module    build the module against KDIR (default: the running kernel)
+#   make docs      Documentation/ as HTML in out/docs/html; fails on any
+#                  kernel-doc or Sphinx warning
+#   make support-table  README's support table from out/results.json
 #
 # KERNELS="6.1 7.2" MACHINES="virt zynq" narrow the matrix.
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 PYTHON ?= python3
 
-.PHONY: all module clean check demo bench deps
+.PHONY: all module clean check demo bench deps deps-docs docs support-table
 
 all: module
 
@@ -23,6 +26,15 @@ clean:
 
 deps:
 	@sh lab/deps.sh
+
+deps-docs:
+	@sh lab/deps.sh docs
+
+docs: deps-docs
+	@$(PYTHON) -m lab.docs
+
+support-table:
+	@$(PYTHON) -m lab.support
 
 check: deps
 	@$(PYTHON) -m lab.check $(if $(KERNELS),--kernels "$(KERNELS)") $(if $(MACHINES),--machines "$(MACHINES)")

@@ -7,7 +7,8 @@ builds, host checks (checkpatch, dt-schema), module builds, then the guests,
 two at a time. Every guest a failed build would have booted still gets a
 row, "not run", counted as a failure; a failure is printed when it happens;
 an error of the lab itself or Ctrl-C still prints the table and the
-closing line.
+closing line. The table is also written as data to out/results.json
+(lab/support.py), from which `make support-table` makes README.md's table.
 """
 
 import argparse
@@ -20,7 +21,7 @@ import threading
 import time
 import traceback
 
-from . import build, judge, machine, qemu, scenario, tap, util
+from . import build, judge, machine, qemu, scenario, support, tap, util
 
 
 class Row:
@@ -442,13 +443,16 @@ def main(argv=None):
     rows = []
     status = 0
     interrupted = False
+    kernels, machines, described = [], [], {}
+    started = support._now()
     try:
         kernels = scenario.resolve(args.kernels.split()) if args.kernels.split() \
             else scenario.kernels()
         machines = args.machines.split() or machine.names()
         from . import fetch
+        described = {k: fetch.describe(k) for k in kernels}
         util.say("kernels: %s; machines: %s" % (
-            ", ".join("%s (%s)" % (k, fetch.describe(k)) for k in kernels), " ".join(machines)))
+            ", ".join("%s (%s)" % (k, described[k]) for k in kernels), " ".join(machines)))
         run(rows, kernels, machines)
     except KeyboardInterrupt:
         interrupted = True
@@ -465,6 +469,9 @@ def main(argv=None):
         rows.append(r)
     print_table(rows, interrupted)
     figures(rows)
+    support.save(rows, kernels=kernels, machines=machines, started=started,
+                 narrowed=bool(args.kernels.split() or args.machines.split()),
+                 interrupted=interrupted, describe=described.get)
     passed = sum(r.passed for r in rows)
     failed = sum(r.failed for r in rows)
     skipped = sum(r.skipped for r in rows)
