@@ -36,7 +36,7 @@ docs: deps-docs
 support-table:
 	@$(PYTHON) -m lab.support
 
-check: deps
+check: deps deps-docs
 	@$(PYTHON) -m lab.check $(if $(KERNELS),--kernels "$(KERNELS)") $(if $(MACHINES),--machines "$(MACHINES)")
 
 demo: deps

@@ -113,6 +113,13 @@ def host_checks(rows, newest_src):
                            stderr=subprocess.STDOUT, cwd=util.TOP,
                            env=dict(os.environ, RMEM_HEAP_OUT=util.OUT))
     row.check(r.returncode == 0, "dt-check failed (%s)" % log)
+    util.say("make docs: kernel-doc, the troubleshooting page's messages, Sphinx -W")
+    log = os.path.join(row.log, "docs.log")
+    with open(log, "w") as f:
+        r = subprocess.run([sys.executable, "-m", "lab.docs", "--ksrc", newest_src],
+                           stdout=f, stderr=subprocess.STDOUT, cwd=util.TOP,
+                           env=dict(os.environ, RMEM_HEAP_OUT=util.OUT))
+    row.check(r.returncode == 0, "make docs failed (%s)" % log)
     rows.append(row)
     report(row)
 
