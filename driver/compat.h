@@ -8,13 +8,16 @@
 #ifndef _RMEM_HEAP_COMPAT_H
 #define _RMEM_HEAP_COMPAT_H
 
+#include <linux/cma.h>
 #include <linux/device.h>
+#include <linux/dma-map-ops.h>
 #include <linux/dma-buf.h>
 #include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/workqueue.h>
 
 #include "rmem_heap_config.h"
@@ -132,6 +135,24 @@ static inline void rmem_heap_fd_install(struct dma_buf *dmabuf, int fd)
 #else
 	fd_install(fd, dmabuf->file);
 #endif
+}
+
+/*
+ * The kernel's CMA heap names one heap after each CMA region (6.19+), as
+ * the region's node is named: is name one of those?  Older kernels make
+ * only the default CMA area's heap, whose fixed names rmem_heap_of.c knows.
+ */
+static inline bool rmem_heap_is_cma_heap_name(const char *name)
+{
+#if RMEM_HEAP_HAVE_CMA_AREA_BY_IDX && IS_ENABLED(CONFIG_DMABUF_HEAPS_CMA)
+	struct cma *cma;
+	unsigned int i;
+
+	for (i = 0; (cma = dma_contiguous_get_area_by_idx(i)); i++)
+		if (!strcmp(cma_get_name(cma), name))
+			return true;
+#endif
+	return false;
 }
 
 #endif /* _RMEM_HEAP_COMPAT_H */

@@ -109,26 +109,63 @@ static bool rmem_heap_name_taken(struct rmem_heap_device *rdev,
 }
 
 static bool rmem_heap_has_region(const struct rmem_heap_device *rdev,
-				 phys_addr_t base)
+				 phys_addr_t base, phys_addr_t size)
 {
 	unsigned int i;
 
 	for (i = 0; i < rdev->nr_pools; i++)
-		if (rdev->pools[i].base == base)
+		if (base < rdev->pools[i].base + rdev->pools[i].size &&
+		    rdev->pools[i].base < base + size)
 			return true;
 	return false;
 }
 
-/* as rmem_heap_name_taken(), for the base address of a region */
+/*
+ * As rmem_heap_name_taken(), for a region: does it overlap a region of a
+ * bound node or of rdev?  The kernel only warns about overlapping
+ * reserved-memory nodes ("OVERLAP DETECTED!"), and two heaps on the same
+ * pages would zero and hand out each other's buffers.
+ */
 static bool rmem_heap_region_taken(struct rmem_heap_device *rdev,
-				   phys_addr_t base)
+				   phys_addr_t base, phys_addr_t size)
 {
 	struct rmem_heap_device *other = NULL;
 
 	while ((other = rmem_heap_bound_next(other)))
-		if (rmem_heap_has_region(other, base))
+		if (rmem_heap_has_region(other, base, size))
 			return true;
-	return rmem_heap_has_region(rdev, base);
+	return rmem_heap_has_region(rdev, base, size);
+}
+
+/*
+ * Is the region rnp given to another device, as one of the memory-region
+ * entries of an enabled node other than a "linux,rmem-heap" one (those are
+ * arbitrated by rmem_heap_region_taken())?  A shared-dma-pool may serve
+ * several devices through the kernel's allocator, but a heap owns all of
+ * its region: its background zeroing would wipe the other driver's data.
+ * The device tree says so whichever driver probes first, on every kernel;
+ * the kernel's own record of assigned devices is private to
+ * of_reserved_mem.c, and it knows only drivers that have probed.
+ *
+ * Return: the other node, with a reference, or NULL.
+ */
+static struct device_node *rmem_heap_region_user(struct device_node *np,
+						 struct device_node *rnp)
+{
+	struct device_node *user, *r;
+	int i;
+
+	for_each_node_with_property(user, "memory-region") {
+		if (user == np || !of_device_is_available(user) ||
+		    of_device_is_compatible(user, "linux,rmem-heap"))
+			continue;
+		for (i = 0; (r = of_parse_phandle(user, "memory-region", i)); i++) {
+			of_node_put(r);
+			if (r == rnp)
+				return user;
+		}
+	}
+	return NULL;
 }
 
 static int rmem_heap_parse_policy(struct rmem_heap_device *rdev, int idx,
@@ -167,7 +204,7 @@ static int rmem_heap_parse_region(struct rmem_heap_device *rdev, int idx)
 	struct rmem_heap_pool *pool = &rdev->pools[idx];
 	struct device *dev = rdev->dev;
 	struct reserved_mem *rmem;
-	struct device_node *rnp;
+	struct device_node *rnp, *user;
 	bool nomap, reusable;
 	int ret = -EINVAL;
 	int i;
@@ -230,9 +267,25 @@ static int rmem_heap_parse_region(struct rmem_heap_device *rdev, int idx)
 			      pool->region_name);
 		goto put_node;
 	}
-	if (rmem_heap_region_taken(rdev, rmem->base)) {
-		rmem_heap_bad(dev, ret, "region %s is already used by a heap",
+	/* a memory map covers RAM, no-map regions included */
+	if (!pfn_valid(PHYS_PFN(rmem->base)) ||
+	    !pfn_valid(PHYS_PFN(rmem->base + rmem->size - 1))) {
+		rmem_heap_bad(dev, ret, "region %s is outside RAM",
 			      pool->region_name);
+		goto put_node;
+	}
+	if (rmem_heap_region_taken(rdev, rmem->base, rmem->size)) {
+		rmem_heap_bad(dev, ret,
+			      "region %s overlaps a region already used by a heap",
+			      pool->region_name);
+		goto put_node;
+	}
+	user = rmem_heap_region_user(dev->of_node, rnp);
+	if (user) {
+		rmem_heap_bad(dev, -EBUSY, "region %s is also given to %pOF",
+			      pool->region_name, user);
+		of_node_put(user);
+		ret = -EBUSY;
 		goto put_node;
 	}
 	/* dma_alloc_pages() never returns highmem pages */
@@ -274,6 +327,10 @@ static int rmem_heap_add_name(struct rmem_heap_device *rdev,
 	if (rmem_heap_name_taken(rdev, name))
 		return rmem_heap_bad(rdev->dev, -EINVAL,
 				     "duplicate heap name \"%s\"", name);
+	if (rmem_heap_is_cma_heap_name(name))
+		return rmem_heap_bad(rdev->dev, -EINVAL,
+				     "heap name \"%s\" is taken by a CMA heap of the kernel",
+				     name);
 
 	strscpy(heap->name, name, sizeof(heap->name));
 	heap->pool = pool;
