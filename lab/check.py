@@ -205,24 +205,36 @@ def score(row, text, kname, mname, skips):
             row.notes.append("%s: %s" % (s.name, p))
 
 
-def boot_job(kname, mname, logdir, skips, bounce=False):
+def boot_job(kname, mname, logdir, skips, bounce=False, broken=False):
     """Prepare a test boot; return (row, job) where job() boots and judges it.
 
     bounce: the import suite alone, on a kernel booted with swiotlb=force.
+    broken: the broken-bindings boot (the machine's broken overlay, the
+    cases of lab/broken-bindings.conf).
     """
-    label = "%s (%s)" % (mname, scenario.BOUNCE_APPEND) if bounce else mname
+    label = "%s (%s)" % (mname, scenario.BOUNCE_APPEND) if bounce else \
+        "%s (broken-bindings)" % mname if broken else mname
     row = Row(kname, label)
     mach = machine.Machine(mname)
-    if bounce:
-        body = scenario.bounce_body
-    else:
+    out = os.path.join(logdir, "%s-%s%s" % (kname, mname, "-bounce" if bounce else
+                                             "-broken-bindings" if broken else ""))
+    if broken:
+        row.log = os.path.join(out, "console.log")
         try:
-            body = scenario.machine_body(mach)
-        except util.LabError as e:
-            row.not_run(str(e))
-            return row, None
-    sc = _prepare(row, kname, mname, body,
-                  os.path.join(logdir, "%s-%s%s" % (kname, mname, "-bounce" if bounce else "")))
+            sc = scenario.prepare_broken(kname, mname, out)
+        except (util.LabError, subprocess.CalledProcessError, OSError) as e:
+            row.not_run("preparing the guest failed: %s" % e)
+            sc = None
+    else:
+        if bounce:
+            body = scenario.bounce_body
+        else:
+            try:
+                body = scenario.machine_body(mach)
+            except util.LabError as e:
+                row.not_run(str(e))
+                return row, None
+        sc = _prepare(row, kname, mname, body, out)
 
     def job():
         util.say("booting kernel %s on %s (console: %s)" % (kname, label, row.log))
@@ -389,6 +401,10 @@ def run(rows, kernels, machines):
             # Bounce buffers: the lab kernels on virt (a short boot each).
             if m.name == "virt" and k[0].isdigit():
                 jobs.append(boot_job(k, m.name, logdir, skips, bounce=True))
+            # Broken bindings: the lab kernels on the machines that have a
+            # broken overlay (zcu102 and zynq: a short boot each).
+            if m.broken_overlay and k[0].isdigit():
+                jobs.append(boot_job(k, m.name, logdir, skips, broken=True))
     # The judge's own expected-failure checks, on a lab kernel of the run
     # (the newest on virt where there is one: it boots fastest).
     lab_combos = [(k, m) for k, m in combos if k[0].isdigit()]

@@ -53,9 +53,9 @@ def out_name(machine, overlays):
     return "%s+%s.dtb" % (machine.name, "+".join(names))
 
 
-def build(machine, kernel, outdir, overlay=None):
+def build(machine, kernel, outdir, overlay=None, more=()):
     """The machine's base DTB with overlay (one .dtso), or else the
-    machine's own overlays, applied."""
+    machine's own overlays, applied; then the overlays in more."""
     b = base(machine, kernel, outdir)
-    ovs = [overlay] if overlay else machine.overlays
+    ovs = ([overlay] if overlay else machine.overlays) + list(more)
     return with_overlays(b, ovs, os.path.join(outdir, out_name(machine, ovs)))

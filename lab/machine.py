@@ -31,6 +31,11 @@ class Machine:
         self.heaps = sec.get("heaps", "").split()
         # Which body its test boots run (lab/scenario.py's BODIES).
         self.body = sec.get("body", "full").strip()
+        # The broken-bindings boot's overlay, applied after the machine's
+        # own (lab/broken-bindings.conf); machines without one have no such
+        # boot.
+        broken = sec.get("broken", "").strip()
+        self.broken_overlay = os.path.join(util.TOP, broken) if broken else None
 
     @property
     def debian_arch(self):

@@ -274,6 +274,35 @@ def bounce_body(t, res):
     return "\n".join(lines) + "\n"
 
 
+# The broken-bindings boot: the machine's broken overlay after its own, and
+# the cases' table, which the guest script compares the kernel log with.
+BROKEN_TABLE = os.path.join(util.TOP, "lab", "broken-bindings.conf")
+BROKEN_TABLE_GUEST = "etc/lab/broken-bindings.conf"
+# The heap of the machine's own overlay that must allocate on that boot.
+BROKEN_GOOD_HEAP = "rmem"
+
+
+def broken_body(kname):
+    """The body of kernel kname's broken-bindings boot: the driver loaded
+    (the broken nodes probe and fail), then the table's cases judged."""
+    def body(t, res):
+        lines = load_lines(t)
+        lines.append("lab_suite broken-bindings sh /etc/lab/broken-bindings.sh %s /%s %s"
+                     % (kname, BROKEN_TABLE_GUEST, BROKEN_GOOD_HEAP))
+        return "\n".join(lines) + "\n"
+    return body
+
+
+def prepare_broken(kname, mname, outdir):
+    """prepare() of kname's broken-bindings boot on mname."""
+    mach = machine.Machine(mname)
+    if not mach.broken_overlay:
+        raise util.LabError("%s: no broken-bindings overlay (key \"broken\")" % mach.path)
+    return prepare(kname, mname, broken_body(kname), outdir,
+                   more_overlays=[mach.broken_overlay],
+                   extra_files=[(BROKEN_TABLE_GUEST, BROKEN_TABLE)])
+
+
 def files(t, res, extra=()):
     f = [("lab/" + n, p) for n, p in res["tests"].items()]
     f += [("lab/%s.ko" % n, p) for n, p in res["kos"].items()]
@@ -281,7 +310,7 @@ def files(t, res, extra=()):
 
 
 def prepare(kname, mname, body, outdir, overlay=None, extra_files=(), debug=True, env=None,
-            command=None):
+            command=None, more_overlays=()):
     """Build what a boot of kname on mname needs; return a dict for boot()."""
     mach = machine.Machine(mname)
     t, image = target(kname, mach.arch, debug)
@@ -291,7 +320,7 @@ def prepare(kname, mname, body, outdir, overlay=None, extra_files=(), debug=True
                             % (kname, mach.arch, "; ".join(res["errors"]) or "no rmem_heap.ko",
                                ", ".join(res["logs"])))
     util.ensure_dir(outdir)
-    tree = dtb.build(mach, getattr(t, "kernel", None), outdir, overlay)
+    tree = dtb.build(mach, getattr(t, "kernel", None), outdir, overlay, more_overlays)
     body = body(t, res) if callable(body) else body
     ird = initramfs.build(os.path.join(outdir, "initramfs.cpio"), mach.debian_arch, body,
                           mach.poweroff, files(t, res, extra_files),
