@@ -35,9 +35,11 @@ fi
 
 # the good heap of the same boot
 good_ok=0
+read -r t0 rest < /proc/uptime
 if out=$(./rmem_heap_alloc "$good" 1048576 2>&1); then
 	good_ok=1
-	echo "# $out"
+	read -r t1 rest < /proc/uptime
+	echo "# $out (uptime $t0 to $t1 s)"
 else
 	echo "# the good heap $good did not allocate:"
 	echo "$out" | sed 's/^/#   /'
@@ -90,4 +92,6 @@ while IFS="$tab" read -r case node kind rest; do
 		node_lines "$node" | sed 's/^/#   /'
 	fi
 done < "$cases"
+read -r t2 rest < /proc/uptime
+echo "# cases judged by uptime $t2 s"
 exit 0
