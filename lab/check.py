@@ -21,7 +21,7 @@ import threading
 import time
 import traceback
 
-from . import build, judge, machine, qemu, scenario, support, tap, util
+from . import build, dkms, judge, machine, qemu, scenario, support, tap, util
 
 
 class Row:
@@ -92,7 +92,7 @@ def unit_tests(rows):
 
 
 def host_checks(rows, newest_src):
-    """Checks that run once, on the host: style and device-tree schema."""
+    """Checks that run once, on the host: style, device-tree schema, docs, DKMS."""
     row = Row("-", "host", os.path.join(util.OUT, "logs", "host"))
     util.ensure_dir(row.log)
     util.say("checkpatch --strict on the kernel sources (%s)" % os.path.basename(newest_src))
@@ -120,6 +120,16 @@ def host_checks(rows, newest_src):
                            stdout=f, stderr=subprocess.STDOUT, cwd=util.TOP,
                            env=dict(os.environ, RMEM_HEAP_OUT=util.OUT))
     row.check(r.returncode == 0, "make docs failed (%s)" % log)
+    log = os.path.join(row.log, "dkms.log")
+    util.say("dkms.conf: Debian 12's dkms add/build/install, cross, for its arm64 kernel"
+             " (log: %s)" % log)
+    t0 = time.monotonic()
+    try:
+        problems = dkms.check(log)
+    except (util.LabError, subprocess.CalledProcessError, OSError) as e:
+        problems = [str(e)]
+    util.say("  dkms took %s" % util.elapsed(t0))
+    row.check(not problems, "dkms: " + "; ".join(problems))
     rows.append(row)
     report(row)
 
