@@ -10,6 +10,8 @@
 #   make modules_install  install it (kbuild's modules_install; INSTALL_MOD_PATH=)
 #   make install   rmem-heapctl and its man page, the uAPI header, the udev
 #                  rules (DESTDIR=, PREFIX=; RMEM_HEAPCTL=no leaves the tool out)
+#   make board-bundle KDIR=.. ARCH=.. CROSS_COMPILE=..  one tarball of the
+#                  module and the tests for a real board (out/board-bundle-*)
 #
 # KERNELS="6.1 7.2" MACHINES="virt zynq" narrow the matrix.
 
@@ -32,7 +34,7 @@ CTL_DIR := tools/rmem-heapctl
 RMEM_HEAPCTL ?= yes
 
 .PHONY: all module modules_install install install-ctl install-headers \
-	install-udev clean check demo bench deps deps-docs docs support-table
+	install-udev board-bundle clean check demo bench deps deps-docs docs support-table
 
 all: module
 
@@ -62,6 +64,13 @@ install-ctl:
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
 	$(INSTALL) -m 0755 $(CTL_DIR)/rmem-heapctl $(DESTDIR)$(SBINDIR)/
 	$(INSTALL) -m 0644 $(CTL_DIR)/rmem-heapctl.8 $(DESTDIR)$(MANDIR)/man8/
+
+# tools/board-bundle/make-bundle.sh says what goes in; KSRC, UAPI,
+# DRM_CFLAGS, DRM_LIB and OUT are optional.
+board-bundle:
+	KDIR="$(KDIR)" ARCH="$(ARCH)" CROSS_COMPILE="$(CROSS_COMPILE)" KSRC="$(KSRC)" \
+	UAPI="$(UAPI)" DRM_CFLAGS="$(DRM_CFLAGS)" DRM_LIB="$(DRM_LIB)" OUT="$(OUT)" \
+		sh tools/board-bundle/make-bundle.sh
 
 clean:
 	$(MAKE) -C driver KDIR=$(KDIR) clean
