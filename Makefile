@@ -14,6 +14,7 @@
 #                  module and the tests for a real board (out/board-bundle-*)
 #
 # KERNELS="6.1 7.2" MACHINES="virt zynq" narrow the matrix.
+# Documentation/packaging.rst: make install, DKMS, Yocto/PetaLinux, in-tree.
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 PYTHON ?= python3

@@ -2,12 +2,13 @@
 
     python3 -m lab.check [--kernels "6.1 newest"] [--machines "virt zynq"]
 
-Order: the lab's own unit tests (parser and judge over canned logs), kernel
-builds, host checks (checkpatch, dt-schema), module builds, then the guests,
-two at a time. Every guest a failed build would have booted still gets a
-row, "not run", counted as a failure; a failure is printed when it happens;
-an error of the lab itself or Ctrl-C still prints the table and the
-closing line. The table is also written as data to out/results.json
+Order: the lab's own unit tests (parser and judge over canned logs, make
+install, the Yocto layer), kernel builds, host checks (checkpatch,
+dt-schema, docs, DKMS), module builds, then the guests, two at a time
+(among them one that runs the board bundle of `make board-bundle`). Every
+guest a failed build would have booted still gets a row, "not run", counted
+as a failure; a failure is printed when it happens; an error of the lab
+itself or Ctrl-C still prints the table and the closing line. The table is also written as data to out/results.json
 (lab/support.py), from which `make support-table` makes README.md's table.
 """
 
