@@ -4,7 +4,7 @@
 
 Debian 12's dkms package (lab/versions.conf, [dkms]) is extracted into the
 cache and its script run from there, cross (ARCH=arm64, CROSS_COMPILE), with
-every tree private: the source tree holds a copy of dkms.conf and driver/,
+every tree private: the source tree holds a copy of dkms.conf, driver/ and include/,
 the DKMS tree and the install tree live under out/dkms/. The kernel is the
 lab's "debian" row: its linux-headers packages, already extracted by
 lab/fetch.py. Nothing of the host's (/var/lib/dkms, /lib/modules) is used.
@@ -65,10 +65,12 @@ def check(log):
     pkg = os.path.join(src, "%s-%s" % (name, version))
     util.ensure_dir(pkg)
     shutil.copy2(CONF, pkg)
-    shutil.copytree(os.path.join(util.TOP, "driver"), os.path.join(pkg, "driver"),
-                    ignore=shutil.ignore_patterns("*.o", "*.ko", "*.mod*", ".*.cmd",
-                                                  "modules.order", "Module.symvers",
-                                                  "rmem_heap_config.h"))
+    # driver/ and the include/ its Kbuild takes <uapi/linux/rmem_heap.h> from
+    for d in ("driver", "include"):
+        shutil.copytree(os.path.join(util.TOP, d), os.path.join(pkg, d),
+                        ignore=shutil.ignore_patterns("*.o", "*.ko", "*.mod*", ".*.cmd",
+                                                      "modules.order", "Module.symvers",
+                                                      "rmem_heap_config.h"))
     util.ensure_dir(tree)
     # dkms installs only for a kernel whose modules directory exists.
     util.ensure_dir(os.path.join(inst, kver))

@@ -56,7 +56,8 @@ mkdir -p "$work/src" "$stage/bin" "$stage/tests" "$stage/dts"
 
 # The kernel modules, built in a private copy of the sources (the work tree
 # stays clean), installed by kbuild's modules_install.
-cp -a "$top/driver" "$top/selftests/importer" "$work/src/"
+# include/: the uAPI header, found by driver/Kbuild as ../include.
+cp -a "$top/driver" "$top/include" "$top/selftests/importer" "$work/src/"
 say "rmem_heap.ko for $release ($ARCH)"
 make -C "$work/src/driver" KDIR="$KDIR" INSTALL_MOD_PATH="$stage" \
 	INSTALL_MOD_DIR=updates modules_install > "$work/driver.log" 2>&1 ||
@@ -85,7 +86,7 @@ make -C "$top/selftests" CROSS_COMPILE="$CROSS_COMPILE" KSRC="$KSRC" UAPI="$UAPI
 	O="$work/selftests" ${DRM_CFLAGS:+"DRM_CFLAGS=$DRM_CFLAGS"} \
 	${DRM_LIB:+"DRM_LIB=$DRM_LIB"} -j2 > "$work/selftests.log" 2>&1 ||
 	{ tail -n 30 "$work/selftests.log"; exit 1; }
-for b in rmem_heap_test rmem_heap_import dmabuf-heap rmem_heap_demo; do
+for b in rmem_heap_test rmem_heap_ctl rmem_heap_import dmabuf-heap rmem_heap_demo; do
 	cp "$work/selftests/$b" "$stage/bin/"
 done
 

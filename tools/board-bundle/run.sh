@@ -41,6 +41,7 @@ ko() { echo "$mods/$1.ko"; }
 suites="load
 heaps
 rmem_heap_test
+rmem_heap_ctl
 rmem_heap_import
 dmabuf-heap
 kunit
@@ -88,7 +89,7 @@ suite() {
 		else
 			skip_suite "HEAPS not set (the heap names of this board's device tree)"
 		fi ;;
-	rmem_heap_test|rmem_heap_import) "$here/bin/$1" ;;
+	rmem_heap_test|rmem_heap_ctl|rmem_heap_import) "$here/bin/$1" ;;
 	dmabuf-heap) sh "$here/tests/dmabuf-heap.sh" ;;
 	kunit)
 		if [ -f "$(ko rmem_heap_kunit)" ]; then
