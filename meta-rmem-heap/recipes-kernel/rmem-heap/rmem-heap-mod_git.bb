@@ -2,7 +2,6 @@ SUMMARY = "rmem-heap: device-tree reserved memory as DMA-BUF heaps"
 DESCRIPTION = "Out-of-tree kernel module that registers each linux,rmem-heap \
 device-tree node's reserved-memory regions as DMA-BUF heaps \
 (/dev/dma_heap/<name>)."
-HOMEPAGE = "https://www.kernel.org/doc/html/latest/driver-api/dma-buf.html"
 SECTION = "kernel/modules"
 LICENSE = "GPL-2.0-only"
 LIC_FILES_CHKSUM = "file://rmem_heap_main.c;beginline=1;endline=1;md5=50d2ba0afecd20f74c12a4bdbcfcfe61"
