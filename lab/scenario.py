@@ -219,6 +219,8 @@ def test_body(t, res, heaps=()):
     lines.append("lab_suite rmem_heap_import ./rmem_heap_import")
     lines.append(v4l2_line(t))
     lines.append("lab_suite dmabuf-heap sh /etc/lab/dmabuf-heap.sh")
+    # allocation failures injected (failslab, fail_page_alloc; fail-nth)
+    lines.append("lab_suite fault ./rmem_heap_fault")
     if t.builtin:
         lines.append("lab_suite kunit sh /etc/lab/kunit.sh")
     elif kunit_available(t, res):
