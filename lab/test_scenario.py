@@ -244,3 +244,20 @@ class CheckpatchListTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class StressLifetimeTest(unittest.TestCase):
+    """Every full guest runs the stress suite; the lifetime suite (which
+    unloads the module) comes last wherever there is a module."""
+
+    def test_stress_everywhere_lifetime_last(self):
+        res = {"kos": {"rmem_heap": "x", "rmem_heap_kunit": "y", scenario.IMPORTER_KO: "z"}}
+        for t in (target(), target("intree", builtin=True), debian()):
+            lines = scenario.test_body(t, res, ["rmem"]).splitlines()
+            names = [l.split()[1] for l in lines if l.startswith("lab_suite ")]
+            self.assertIn("stress", names, t.name)
+            if t.builtin:
+                self.assertNotIn("lifetime", names)
+            else:
+                self.assertEqual(names[-1], "lifetime", t.name)
+
