@@ -261,3 +261,26 @@ class StressLifetimeTest(unittest.TestCase):
             else:
                 self.assertEqual(names[-1], "lifetime", t.name)
 
+
+class SoakTest(unittest.TestCase):
+    def test_summary_reads_rates_seed_and_results(self):
+        from lab import soak
+        text = ("### lab: begin stress\r\nTAP version 13\r\n# seed 42 (x)\r\n1..2\r\n"
+                "ok 1 - stress.heaps\r\n"
+                "# rate video 12.5 cycles/s (250 cycles, 7 ENOMEM retries)\r\n"
+                "# rate rmem 3.0 cycles/s (60 cycles, 0 ENOMEM retries)\r\n"
+                "not ok 2 - stress.threads\r\n### lab: end stress rc=1\r\n")
+        rates, seed, passed, failed = soak.summary(text)
+        self.assertEqual(rates, [("video", 12.5, 250, 7), ("rmem", 3.0, 60, 0)])
+        self.assertEqual(seed, "42")
+        self.assertEqual((passed, failed), (1, 1))
+
+    def test_no_suite_is_a_failure(self):
+        from lab import soak
+        self.assertEqual(soak.summary("nothing\n")[3], 1)
+
+    def test_body_runs_the_suite_for_the_time(self):
+        from lab import soak
+        res = {"kos": {"rmem_heap": "x", scenario.IMPORTER_KO: "z"}}
+        lines = soak.body(target(), res, 180).splitlines()
+        self.assertIn("lab_suite stress env RMEM_STRESS_SECONDS=180 ./rmem_heap_stress", lines)
