@@ -106,6 +106,7 @@ if [ -e /sys/class/dma_heap/"$h" ]; then
 	exit 0
 fi
 
+# shellcheck disable=SC2086
 set -- $whats
 echo "1..$(($# + 6))"
 # with one thing alive at a time, then all of them: refused, no harm done
