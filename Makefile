@@ -3,6 +3,8 @@
 #   make demo      boot a ZCU102 guest and show the heap at work
 #   make check     the whole test matrix (kernels x machines), judged
 #   make bench     allocation and bandwidth figures on arm64 guests
+#   make soak      the stress suite for SOAK_MINUTES (default 30) on every
+#                  debug guest: cycles per second per heap
 #   make module    build the module against KDIR (default: the running kernel)
 #   make docs      Documentation/ as HTML in out/docs/html; fails on any
 #                  kernel-doc or Sphinx warning
@@ -35,7 +37,7 @@ CTL_DIR := tools/rmem-heapctl
 RMEM_HEAPCTL ?= yes
 
 .PHONY: all module modules_install install install-ctl install-headers \
-	install-udev board-bundle clean check demo bench deps deps-docs docs support-table
+	install-udev board-bundle clean check demo bench soak deps deps-docs docs support-table
 
 all: module
 
@@ -97,3 +99,7 @@ demo: deps
 
 bench: deps
 	@$(PYTHON) -m lab.bench $(if $(KERNELS),--kernels "$(KERNELS)")
+
+soak: deps
+	@$(PYTHON) -m lab.soak $(if $(SOAK_MINUTES),--minutes "$(SOAK_MINUTES)") \
+		$(if $(KERNELS),--kernels "$(KERNELS)") $(if $(MACHINES),--machines "$(MACHINES)")

@@ -227,6 +227,8 @@ def test_body(t, res, heaps=()):
         lines.append("lab_suite kunit sh /etc/lab/kunit.sh /lab/rmem_heap_kunit.ko")
     else:
         lines.append("lab_skip_suite kunit 'KUnit is not built for kernel %s'" % t.name)
+    # every heap under load at once (RMEM_STRESS_SECONDS; make soak: longer)
+    lines.append("lab_suite stress ./rmem_heap_stress")
     if not t.builtin:
         lines.append("lab_suite lifetime sh /etc/lab/lifetime.sh")
     return "\n".join(lines) + "\n"

@@ -86,7 +86,7 @@ make -C "$top/selftests" CROSS_COMPILE="$CROSS_COMPILE" KSRC="$KSRC" UAPI="$UAPI
 	O="$work/selftests" ${DRM_CFLAGS:+"DRM_CFLAGS=$DRM_CFLAGS"} \
 	${DRM_LIB:+"DRM_LIB=$DRM_LIB"} -j2 > "$work/selftests.log" 2>&1 ||
 	{ tail -n 30 "$work/selftests.log"; exit 1; }
-for b in rmem_heap_test rmem_heap_ctl rmem_heap_import dmabuf-heap rmem_heap_demo; do
+for b in rmem_heap_test rmem_heap_ctl rmem_heap_import dmabuf-heap rmem_heap_demo rmem_heap_stress; do
 	cp "$work/selftests/$b" "$stage/bin/"
 done
 

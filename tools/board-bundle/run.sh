@@ -102,6 +102,7 @@ suite() {
 	lifetime)
 		if [ -f /sys/module/rmem_heap/initstate ]; then
 			RMEM_HEAP_KO=$(ko rmem_heap) RMEM_HEAP_NAME=$(first_heap) \
+				RMEM_HEAP_HOLD="$here/bin/rmem_heap_stress" \
 				sh "$here/tests/lifetime.sh"
 		else
 			skip_suite "rmem_heap is built into this kernel: no module to unload"
