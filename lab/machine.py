@@ -31,6 +31,9 @@ class Machine:
         self.heaps = sec.get("heaps", "").split()
         # Which body its test boots run (lab/scenario.py's BODIES).
         self.body = sec.get("body", "full").strip()
+        # Module load/unload cycles of the lifetime suite (char-device mode):
+        # seconds each on a KASAN guest, so the full count runs on one machine.
+        self.lifetime_loops = int(sec.get("lifetime_loops", "10"))
 
     @property
     def debian_arch(self):

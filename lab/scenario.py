@@ -204,7 +204,7 @@ def load_lines(t):
     return lines
 
 
-def test_body(t, res, heaps=()):
+def test_body(t, res, heaps=(), lifetime_loops=10):
     """The init script's body that loads the driver and runs every suite."""
     lines = load_lines(t)
     lines.append("insmod /lab/%s.ko || echo '### lab: insmod %s failed'"
@@ -230,11 +230,12 @@ def test_body(t, res, heaps=()):
     # every heap under load at once (RMEM_STRESS_SECONDS; make soak: longer)
     lines.append("lab_suite stress ./rmem_heap_stress")
     if not t.builtin:
-        lines.append("lab_suite lifetime sh /etc/lab/lifetime.sh")
+        lines.append("lab_suite lifetime env RMEM_LIFETIME_LOOPS=%d sh /etc/lab/lifetime.sh"
+                     % lifetime_loops)
     return "\n".join(lines) + "\n"
 
 
-def highmem_body(t, res, heaps=()):
+def highmem_body(t, res, heaps=(), lifetime_loops=0):
     """The body of a machine with RAM above 4 GiB (virt-high): its heaps
     probed, then the highmem suite alone (64- and 32-bit importers of a
     region above and one below 4 GiB)."""
@@ -257,7 +258,7 @@ def machine_body(mach):
         raise util.LabError("%s: unknown body %r (known: %s)"
                             % (mach.path, mach.body, ", ".join(sorted(BODIES))))
     f = BODIES[mach.body]
-    return lambda t, res: f(t, res, mach.heaps)
+    return lambda t, res: f(t, res, mach.heaps, lifetime_loops=mach.lifetime_loops)
 
 
 # Kernel command line of the bounce guest: every device bounces through
