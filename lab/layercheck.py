@@ -261,8 +261,12 @@ def _check_recipe(r, env, repo):
         for f in ("Makefile", "Kbuild"):
             if not os.path.exists(os.path.join(srcdir, f)):
                 problems.append("%s: inherits module but S has no %s" % (rel, f))
-        if not re.search(r"^modules_install:", open(os.path.join(srcdir, "Makefile")).read(),
-                         re.M):
+        mk = os.path.join(srcdir, "Makefile")
+        text = ""
+        if os.path.exists(mk):
+            with open(mk) as f:
+                text = f.read()
+        if not re.search(r"^modules_install:", text, re.M):
             problems.append("%s: module.bbclass runs make modules_install; S's Makefile "
                             "has no such target" % rel)
     chks = (r.get("LIC_FILES_CHKSUM") or "").split()
