@@ -270,6 +270,9 @@ static int rmem_heap_register_heaps(struct rmem_heap_device *rdev)
 		if (!rmem_heap_pinned) {
 			__module_get(THIS_MODULE);
 			rmem_heap_pinned = true;
+			/* say why rmmod will fail from now on */
+			dev_info(rdev->dev,
+				 "dma-heaps cannot be removed: rmem_heap stays loaded from now on\n");
 		}
 	}
 	if (!ret)

@@ -36,6 +36,9 @@ class Machine:
         # boot.
         broken = sec.get("broken", "").strip()
         self.broken_overlay = os.path.join(util.TOP, broken) if broken else None
+        # Module load/unload cycles of the lifetime suite (char-device mode):
+        # seconds each on a KASAN guest, so the full count runs on one machine.
+        self.lifetime_loops = int(sec.get("lifetime_loops", "10"))
 
     @property
     def debian_arch(self):

@@ -204,7 +204,7 @@ def load_lines(t):
     return lines
 
 
-def test_body(t, res, heaps=()):
+def test_body(t, res, heaps=(), lifetime_loops=10):
     """The init script's body that loads the driver and runs every suite."""
     lines = load_lines(t)
     lines.append("insmod /lab/%s.ko || echo '### lab: insmod %s failed'"
@@ -219,18 +219,23 @@ def test_body(t, res, heaps=()):
     lines.append("lab_suite rmem_heap_import ./rmem_heap_import")
     lines.append(v4l2_line(t))
     lines.append("lab_suite dmabuf-heap sh /etc/lab/dmabuf-heap.sh")
+    # allocation failures injected (failslab, fail_page_alloc; fail-nth)
+    lines.append("lab_suite fault ./rmem_heap_fault")
     if t.builtin:
         lines.append("lab_suite kunit sh /etc/lab/kunit.sh")
     elif kunit_available(t, res):
         lines.append("lab_suite kunit sh /etc/lab/kunit.sh /lab/rmem_heap_kunit.ko")
     else:
         lines.append("lab_skip_suite kunit 'KUnit is not built for kernel %s'" % t.name)
+    # every heap under load at once (RMEM_STRESS_SECONDS; make soak: longer)
+    lines.append("lab_suite stress ./rmem_heap_stress")
     if not t.builtin:
-        lines.append("lab_suite lifetime sh /etc/lab/lifetime.sh")
+        lines.append("lab_suite lifetime env RMEM_LIFETIME_LOOPS=%d sh /etc/lab/lifetime.sh"
+                     % lifetime_loops)
     return "\n".join(lines) + "\n"
 
 
-def highmem_body(t, res, heaps=()):
+def highmem_body(t, res, heaps=(), lifetime_loops=0):
     """The body of a machine with RAM above 4 GiB (virt-high): its heaps
     probed, then the highmem suite alone (64- and 32-bit importers of a
     region above and one below 4 GiB)."""
@@ -253,7 +258,7 @@ def machine_body(mach):
         raise util.LabError("%s: unknown body %r (known: %s)"
                             % (mach.path, mach.body, ", ".join(sorted(BODIES))))
     f = BODIES[mach.body]
-    return lambda t, res: f(t, res, mach.heaps)
+    return lambda t, res: f(t, res, mach.heaps, lifetime_loops=mach.lifetime_loops)
 
 
 # Kernel command line of the bounce guest: every device bounces through
@@ -310,8 +315,11 @@ def files(t, res, extra=()):
 
 
 def prepare(kname, mname, body, outdir, overlay=None, extra_files=(), debug=True, env=None,
-            command=None, more_overlays=()):
-    """Build what a boot of kname on mname needs; return a dict for boot()."""
+            command=None, more_overlays=(), bare=False):
+    """Build what a boot of kname on mname needs; return a dict for boot().
+
+    bare: the initramfs carries only extra_files, not the lab's modules and
+    test programs (the board bundle brings its own)."""
     mach = machine.Machine(mname)
     t, image = target(kname, mach.arch, debug)
     res = built(t)
@@ -323,7 +331,8 @@ def prepare(kname, mname, body, outdir, overlay=None, extra_files=(), debug=True
     tree = dtb.build(mach, getattr(t, "kernel", None), outdir, overlay, more_overlays)
     body = body(t, res) if callable(body) else body
     ird = initramfs.build(os.path.join(outdir, "initramfs.cpio"), mach.debian_arch, body,
-                          mach.poweroff, files(t, res, extra_files),
+                          mach.poweroff,
+                          list(extra_files) if bare else files(t, res, extra_files),
                           modules_root=t.modules_root,
                           modules=DISTRO_MODULES if t.modules_root else (), env=env,
                           command=command)
@@ -336,6 +345,41 @@ def boot(sc, log, append="", **kw):
     from . import qemu
     return qemu.boot(sc["machine"], sc["image"], sc["dtb"], sc["initrd"], log,
                      append=" ".join(a for a in (sc["append"], append) if a), **kw)
+
+
+# The board bundle (make board-bundle, tools/board-bundle/): made for a
+# target as a board user makes it, then unpacked and run in a guest by
+# lab/guest/board-bundle.sh.
+BOARD_BUNDLE_SUITE = "board-bundle"
+
+
+def board_bundle(t, outdir):
+    """Run `make board-bundle` for target t into outdir; return the tarball."""
+    incs, lib = fetch.libdrm({"arm64": "arm64", "arm": "armhf"}[t.arch])
+    log = os.path.join(outdir, "make-board-bundle.log")
+    util.ensure_dir(outdir)
+    open(log, "w").close()
+    util.run_logged(["make", "-C", util.TOP, "--no-print-directory", "board-bundle",
+                     "KDIR=" + t.kdir, "ARCH=" + t.arch, "CROSS_COMPILE=" + build.CROSS[t.arch],
+                     "KSRC=" + t.ksrc, "UAPI=" + t.uapi,
+                     "DRM_CFLAGS=" + " ".join("-I" + i for i in incs), "DRM_LIB=" + lib,
+                     "OUT=" + outdir], log, "make board-bundle for kernel %s/%s"
+                    % (t.name, t.arch))
+    with open(log) as f:
+        lines = [l.strip() for l in f if l.strip().endswith(".tar.gz")]
+    if not lines or not os.path.exists(lines[-1]):
+        raise util.LabError("make board-bundle named no tarball (log: %s)" % log)
+    return lines[-1]
+
+
+def board_bundle_body(t, tarball, heaps):
+    """The body of the guest that runs the bundle as a board user would
+    (on a distribution kernel, after loading its importers as load_lines())."""
+    pre = [l for l in load_lines(t) if "rmem_heap" not in l]
+    return "".join(l + "\n" for l in pre) + ("lab_suite %s sh /etc/lab/board-bundle.sh /lab/%s %s\n"
+            "lab_suite %s-results sh /etc/lab/board-bundle.sh --results\n"
+            % (BOARD_BUNDLE_SUITE, os.path.basename(tarball), " ".join(heaps),
+               BOARD_BUNDLE_SUITE))
 
 
 # The body line that runs prepare()'s command between the markers that

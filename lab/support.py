@@ -237,9 +237,10 @@ def from_logs(logdir):
         suffix = rest[len(mname) + 1:]
         if suffix in JUDGE_VARIANTS:
             continue        # the judge's own checks: not the driver's support
-        if suffix not in ("", "bounce"):
+        if suffix not in ("", "bounce", scenario.BOARD_BUNDLE_SUITE):
             continue
-        label = mname + (" (%s)" % scenario.BOUNCE_APPEND if suffix == "bounce" else "")
+        label = mname + {"": "", "bounce": " (%s)" % scenario.BOUNCE_APPEND,
+                         scenario.BOARD_BUNDLE_SUITE: " (board bundle)"}[suffix]
         with open(log, errors="replace") as f:
             text = f.read()
         row = check.Row(kname, label, log)
@@ -247,6 +248,8 @@ def from_logs(logdir):
         timed_out = "\n### lab: killed after " in text
         v = judge.judge(text, timed_out, qemu_err=qemu.stderr_text(log))
         check.score(row, text, kname, mname, skips)
+        if suffix == scenario.BOARD_BUNDLE_SUITE:
+            check.bundle_summary(row, text)
         if row.passed + row.failed == 0:
             row.failed += 1
             row.notes.append("no test ran")

@@ -217,7 +217,8 @@ class CheckpatchListTest(unittest.TestCase):
                 mock.patch.object(check.util, "say"), \
                 mock.patch.object(check.build, "checkpatch", side_effect=checkpatch), \
                 mock.patch.object(check.subprocess, "run",
-                                  return_value=mock.Mock(returncode=0)):
+                                  return_value=mock.Mock(returncode=0)), \
+                mock.patch.object(check.dkms, "check", return_value=[]):
             rows = []
             check.host_checks(rows, "/nonexistent/src")
         for f in ("selftests/importer/rmem_heap_importer.c",
@@ -226,6 +227,60 @@ class CheckpatchListTest(unittest.TestCase):
             self.assertIn(f, seen["files"])
         self.assertEqual(rows[0].verdict, "PASS")
 
+    def test_dkms_failure_fails_the_host_row(self):
+        with tempfile.TemporaryDirectory() as out, \
+                mock.patch.object(check.util, "OUT", out), \
+                mock.patch.object(check.util, "say"), \
+                mock.patch.object(check.build, "checkpatch", return_value=[]), \
+                mock.patch.object(check.subprocess, "run",
+                                  return_value=mock.Mock(returncode=0)), \
+                mock.patch.object(check.dkms, "check",
+                                  return_value=["dkms build failed (exit 10)"]):
+            rows = []
+            check.host_checks(rows, "/nonexistent/src")
+        self.assertEqual(rows[0].verdict, "FAIL")
+        self.assertIn("dkms: dkms build failed (exit 10)", rows[0].notes)
+
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class StressLifetimeTest(unittest.TestCase):
+    """Every full guest runs the stress suite; the lifetime suite (which
+    unloads the module) comes last wherever there is a module."""
+
+    def test_stress_everywhere_lifetime_last(self):
+        res = {"kos": {"rmem_heap": "x", "rmem_heap_kunit": "y", scenario.IMPORTER_KO: "z"}}
+        for t in (target(), target("intree", builtin=True), debian()):
+            lines = scenario.test_body(t, res, ["rmem"]).splitlines()
+            names = [l.split()[1] for l in lines if l.startswith("lab_suite ")]
+            self.assertIn("stress", names, t.name)
+            if t.builtin:
+                self.assertNotIn("lifetime", names)
+            else:
+                self.assertEqual(names[-1], "lifetime", t.name)
+
+
+class SoakTest(unittest.TestCase):
+    def test_summary_reads_rates_seed_and_results(self):
+        from lab import soak
+        text = ("### lab: begin stress\r\nTAP version 13\r\n# seed 42 (x)\r\n1..2\r\n"
+                "ok 1 - stress.heaps\r\n"
+                "# rate video 12.5 cycles/s (250 cycles, 7 ENOMEM retries)\r\n"
+                "# rate rmem 3.0 cycles/s (60 cycles, 0 ENOMEM retries)\r\n"
+                "not ok 2 - stress.threads\r\n### lab: end stress rc=1\r\n")
+        rates, seed, passed, failed = soak.summary(text)
+        self.assertEqual(rates, [("video", 12.5, 250, 7), ("rmem", 3.0, 60, 0)])
+        self.assertEqual(seed, "42")
+        self.assertEqual((passed, failed), (1, 1))
+
+    def test_no_suite_is_a_failure(self):
+        from lab import soak
+        self.assertEqual(soak.summary("nothing\n")[3], 1)
+
+    def test_body_runs_the_suite_for_the_time(self):
+        from lab import soak
+        res = {"kos": {"rmem_heap": "x", scenario.IMPORTER_KO: "z"}}
+        lines = soak.body(target(), res, 180).splitlines()
+        self.assertIn("lab_suite stress env RMEM_STRESS_SECONDS=180 ./rmem_heap_stress", lines)
