@@ -12,6 +12,7 @@ import subprocess
 from . import fetch, util
 
 CROSS = {"arm64": "aarch64-linux-gnu-", "arm": "arm-linux-gnueabihf-"}
+HEAPCTL = os.path.join(util.TOP, "tools", "rmem-heapctl")
 
 
 class Target:
@@ -95,6 +96,11 @@ def tests(target, outdir):
                      "UAPI=" + target.uapi, "O=" + out, "-j2",
                      "DRM_CFLAGS=" + " ".join("-I" + i for i in incs), "DRM_LIB=" + lib], log,
                     "building test programs for kernel %s/%s" % (target.name, target.arch))
+    # rmem-heapctl, a tool for people, goes next to the tests (on the
+    # guest's PATH): the heapctl suites run it.
+    util.run_logged(["make", "-C", HEAPCTL, "CROSS_COMPILE=" + CROSS[target.arch],
+                     "UAPI=" + target.uapi, "O=" + out], log,
+                    "building rmem-heapctl for kernel %s/%s" % (target.name, target.arch))
     return {n: os.path.join(out, n) for n in os.listdir(out)
             if os.access(os.path.join(out, n), os.X_OK) and not os.path.isdir(os.path.join(out, n))}
 
