@@ -250,6 +250,7 @@ struct rmem_heap_buffer {
  * @peak_used:    high-water mark of @used
  * @buffers:      live buffers
  * @failed:       failed allocations
+ * @pending_zero: bytes freed but not zeroed yet (no-map)
  */
 struct rmem_heap_stats {
 	u64 size;
@@ -259,6 +260,7 @@ struct rmem_heap_stats {
 	u64 peak_used;
 	u64 buffers;
 	u64 failed;
+	u64 pending_zero;
 };
 
 /* rmem_heap_buffer.c */
@@ -267,7 +269,10 @@ struct dma_buf *rmem_heap_buffer_alloc(struct rmem_heap *heap, u64 len,
 void rmem_heap_buffer_name(struct rmem_heap_buffer *buffer, char *name,
 			   size_t len);
 void rmem_heap_pool_stats(struct rmem_heap_pool *pool,
-			  struct rmem_heap_stats *stats);
+			  struct rmem_heap_stats *stats, bool settle);
+struct rmem_heap_buffer *rmem_heap_buffer_of(struct dma_buf *dmabuf);
+int rmem_heap_buffer_cpu_access(struct dma_buf *dmabuf, u64 offset, u64 len,
+				enum dma_data_direction dir, bool start);
 
 /* rmem_heap_reusable.c */
 bool rmem_heap_anchor_drop(struct rmem_heap_pool *pool);
@@ -340,6 +345,11 @@ int rmem_heap_sysfs_init_dev(struct rmem_heap *heap, struct device *parent,
 			     void (*release)(struct device *dev));
 int rmem_heap_sysfs_add(struct rmem_heap *heap);
 void rmem_heap_sysfs_del(struct rmem_heap *heap);
+struct rmem_heap *rmem_heap_find(const char *name);
+
+/* rmem_heap_ctl.c */
+int rmem_heap_ctl_init(void);
+void rmem_heap_ctl_exit(void);
 
 /* rmem_heap_debugfs.c */
 void rmem_heap_debugfs_init(void);

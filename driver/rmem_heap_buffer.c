@@ -9,6 +9,7 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
 #include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/scatterlist.h>
@@ -55,31 +56,33 @@ void rmem_heap_pool_failed(struct rmem_heap_pool *pool)
 
 /**
  * rmem_heap_pool_stats() - snapshot of a pool's counters
- * @pool:  the pool
- * @stats: filled in under the pool lock
+ * @pool:   the pool
+ * @stats:  filled in under the pool lock
+ * @settle: zero a no-map pool's dirty free space first, so that the free
+ *          figures do not depend on the zeroing's progress; may then sleep
+ *          for as long as that takes
  *
- * Zeroes a no-map pool's dirty free space first, so may sleep for as long
- * as that takes.
+ * Without @settle, @stats->largest_free counts zeroed space only and
+ * @stats->pending_zero says how much more is on its way.
  */
 void rmem_heap_pool_stats(struct rmem_heap_pool *pool,
-			  struct rmem_heap_stats *stats)
+			  struct rmem_heap_stats *stats, bool settle)
 {
 	mutex_lock(&pool->lock);
-	/* no-map: figures that do not depend on the zeroing's progress */
-	if (pool->type == RMEM_HEAP_NOMAP)
+	if (settle && pool->type == RMEM_HEAP_NOMAP)
 		rmem_heap_zero_settle_locked(pool);
 
 	stats->size = pool->size;
 	stats->used = pool->used;
+	stats->free = pool->size - pool->used;
 	stats->peak_used = pool->peak_used;
 	stats->buffers = pool->nr_buffers;
 	stats->failed = pool->failed;
+	stats->pending_zero = pool->dirty_bytes;
 	if (pool->type == RMEM_HEAP_NOMAP) {
-		stats->free = rmem_heap_alloc_free_bytes(&pool->alloc);
 		stats->largest_free = rmem_heap_alloc_largest_free(&pool->alloc);
 	} else {
 		/* CMA does not expose its fragmentation: an upper bound */
-		stats->free = pool->size - pool->used;
 		stats->largest_free = stats->free;
 	}
 	mutex_unlock(&pool->lock);
@@ -333,23 +336,77 @@ void rmem_heap_cm_device(struct rmem_heap_buffer *buffer, struct device *dev,
 /**
  * rmem_heap_cm_cpu() - tell the cache model the CPU now reads and writes
  * @buffer: the buffer, its begin_cpu_access() maintenance done
+ * @offset: start of the range the CPU accesses
+ * @len:    bytes in the range
  * @dir:    the access's direction
  */
-void rmem_heap_cm_cpu(struct rmem_heap_buffer *buffer,
-		      enum dma_data_direction dir)
+void rmem_heap_cm_cpu(struct rmem_heap_buffer *buffer, size_t offset,
+		      size_t len, enum dma_data_direction dir)
 {
 	bool nc = rmem_heap_buffer_policy(buffer) == RMEM_HEAP_UNCACHED;
+	phys_addr_t phys = buffer->phys + offset;
 
 	if (!IS_ENABLED(CONFIG_DMABUF_HEAPS_RMEM_CACHE_MODEL))
 		return;
 	if (dir != DMA_TO_DEVICE)
-		rmem_heap_cm_note(buffer->pool, buffer->phys, buffer->size,
+		rmem_heap_cm_note(buffer->pool, phys, len,
 				  nc ? RMEM_HEAP_CM_NC_READ :
 				  RMEM_HEAP_CM_CPU_READ);
 	if (dir != DMA_FROM_DEVICE)
-		rmem_heap_cm_note(buffer->pool, buffer->phys, buffer->size,
+		rmem_heap_cm_note(buffer->pool, phys, len,
 				  nc ? RMEM_HEAP_CM_NC_WRITE :
 				  RMEM_HEAP_CM_CPU_WRITE);
+}
+
+/**
+ * rmem_heap_buffer_of() - the buffer behind a dma-buf, if it is one of ours
+ * @dmabuf: any dma-buf
+ *
+ * Return: the buffer, or NULL for another exporter's dma-buf.
+ */
+struct rmem_heap_buffer *rmem_heap_buffer_of(struct dma_buf *dmabuf)
+{
+	if (dmabuf->ops != rmem_heap_nomap_backend.buf_ops &&
+	    dmabuf->ops != rmem_heap_reusable_backend.buf_ops)
+		return NULL;
+	return dmabuf->priv;
+}
+
+/**
+ * rmem_heap_buffer_cpu_access() - a CPU access bracket over part of a buffer
+ * @dmabuf: one of our dma-bufs (rmem_heap_buffer_of() is not NULL)
+ * @offset: first byte of the range
+ * @len:    bytes in the range, at least one, within the buffer
+ * @dir:    DMA_FROM_DEVICE (CPU reads), DMA_TO_DEVICE (CPU writes) or both
+ * @start:  the bracket's start, else its end
+ *
+ * As dma_buf_begin_cpu_access() and dma_buf_end_cpu_access(), over the
+ * pages the range touches only: the start waits for the buffer's fences
+ * first, interruptibly, as DMA_BUF_IOCTL_SYNC does.
+ *
+ * Return: 0, -ERESTARTSYS on a signal while waiting, or the back end's
+ * errno.
+ */
+int rmem_heap_buffer_cpu_access(struct dma_buf *dmabuf, u64 offset, u64 len,
+				enum dma_data_direction dir, bool start)
+{
+	struct rmem_heap_buffer *buffer = rmem_heap_buffer_of(dmabuf);
+	const struct rmem_heap_backend *backend;
+	u64 first = round_down(offset, PAGE_SIZE);
+	u64 end = round_up(offset + len, PAGE_SIZE);
+	long ret;
+
+	backend = rmem_heap_backend_of(buffer->pool);
+	if (start) {
+		bool write = dir != DMA_FROM_DEVICE;
+
+		ret = dma_resv_wait_timeout(dmabuf->resv,
+					    dma_resv_usage_rw(write), true,
+					    MAX_SCHEDULE_TIMEOUT);
+		if (ret < 0)
+			return ret;
+	}
+	return backend->cpu_access(buffer, first, end - first, dir, start);
 }
 
 /**

@@ -30,11 +30,17 @@ struct rmem_heap_attachment {
  * struct rmem_heap_backend - how buffers of one region type get memory
  * @get:     take memory for a new buffer (size set); 0 or -ENOMEM
  * @put:     give it back (the buffer has no user left)
+ * @cpu_access: the cache maintenance of a CPU access bracket over
+ *           [offset, offset + len) of the buffer (page aligned), before
+ *           the access (@for_cpu) or after it; 0 or a negative errno
  * @buf_ops: the dma-buf operations of the buffers
  */
 struct rmem_heap_backend {
 	int (*get)(struct rmem_heap_buffer *buffer);
 	void (*put)(struct rmem_heap_buffer *buffer);
+	int (*cpu_access)(struct rmem_heap_buffer *buffer, size_t offset,
+			  size_t len, enum dma_data_direction dir,
+			  bool for_cpu);
 	const struct dma_buf_ops *buf_ops;
 };
 
@@ -57,8 +63,8 @@ int rmem_heap_mmap_pfns(struct rmem_heap_buffer *buffer,
 void rmem_heap_cm_user_write(struct rmem_heap_buffer *buffer);
 void rmem_heap_cm_device(struct rmem_heap_buffer *buffer, struct device *dev,
 			 enum dma_data_direction dir);
-void rmem_heap_cm_cpu(struct rmem_heap_buffer *buffer,
-		      enum dma_data_direction dir);
+void rmem_heap_cm_cpu(struct rmem_heap_buffer *buffer, size_t offset,
+		      size_t len, enum dma_data_direction dir);
 void rmem_heap_release(struct dma_buf *dmabuf);
 
 /**

@@ -447,12 +447,18 @@ static int __init rmem_heap_init(void)
 
 	rmem_heap_debugfs_init();
 
-	ret = platform_driver_register(&rmem_heap_driver);
+	ret = rmem_heap_ctl_init();
 	if (ret)
 		goto exit_debugfs;
 
+	ret = platform_driver_register(&rmem_heap_driver);
+	if (ret)
+		goto exit_ctl;
+
 	return 0;
 
+exit_ctl:
+	rmem_heap_ctl_exit();
 exit_debugfs:
 	rmem_heap_debugfs_exit();
 	if (!RMEM_HEAP_DMA_HEAP_MODE)
@@ -466,6 +472,7 @@ module_init(rmem_heap_init);
 static void __exit rmem_heap_exit(void)
 {
 	platform_driver_unregister(&rmem_heap_driver);
+	rmem_heap_ctl_exit();
 	rmem_heap_debugfs_exit();
 	if (!RMEM_HEAP_DMA_HEAP_MODE)
 		rmem_heap_cdev_exit();

@@ -59,16 +59,18 @@ static void *rmem_heap_nomap_wb_locked(struct rmem_heap_buffer *buffer)
 }
 
 /*
- * Run one maintenance operation over a cached buffer: through the kept or
- * vmap mapping when there is one, else through temporary write-back
- * mappings of a chunk (a page when even that cannot be mapped).
+ * Run one maintenance operation over [@offset, @offset + @len) of a cached
+ * buffer (page aligned): through the kept or vmap mapping when there is
+ * one, else through temporary write-back mappings of a chunk (a page when
+ * even that cannot be mapped).
  */
 static int rmem_heap_nomap_maint_locked(struct rmem_heap_buffer *buffer,
+					size_t offset, size_t len,
 					enum dma_data_direction dir,
 					bool for_cpu)
 {
 	struct rmem_heap_pool *pool = buffer->pool;
-	size_t pos, len;
+	size_t pos, end = offset + len;
 	void *vaddr;
 
 	lockdep_assert_held(&buffer->lock);
@@ -78,18 +80,19 @@ static int rmem_heap_nomap_maint_locked(struct rmem_heap_buffer *buffer,
 		vaddr = rmem_heap_nomap_wb_locked(buffer);
 	if (vaddr) {
 		if (for_cpu)
-			rmem_heap_cache_for_cpu(pool, vaddr, buffer->phys,
-						buffer->size, dir);
+			rmem_heap_cache_for_cpu(pool, vaddr + offset,
+						buffer->phys + offset, len, dir);
 		else
-			rmem_heap_cache_for_device(pool, vaddr, buffer->phys,
-						   buffer->size, dir);
+			rmem_heap_cache_for_device(pool, vaddr + offset,
+						   buffer->phys + offset, len,
+						   dir);
 		return 0;
 	}
 
-	for (pos = 0; pos < buffer->size; pos += len) {
+	for (pos = offset; pos < end; pos += len) {
 		phys_addr_t phys = buffer->phys + pos;
 
-		len = min_t(size_t, buffer->size - pos, RMEM_HEAP_MAINT_CHUNK);
+		len = min_t(size_t, end - pos, RMEM_HEAP_MAINT_CHUNK);
 		vaddr = memremap(phys, len, MEMREMAP_WB);
 		if (!vaddr) {
 			len = PAGE_SIZE;
@@ -172,7 +175,8 @@ rmem_heap_nomap_map_dma_buf(struct dma_buf_attachment *attachment,
 	rmem_heap_cm_user_write(buffer);
 	if (rmem_heap_buffer_policy(buffer) == RMEM_HEAP_CACHED &&
 	    !rmem_heap_nomap_snoops(a->dev)) {
-		ret = rmem_heap_nomap_maint_locked(buffer, dir, false);
+		ret = rmem_heap_nomap_maint_locked(buffer, 0, buffer->size, dir,
+						   false);
 		if (ret)
 			goto unlock;
 		atomic_long_inc(&buffer->cleans);
@@ -212,7 +216,7 @@ static void rmem_heap_nomap_unmap_dma_buf(struct dma_buf_attachment *attachment,
 	/* lines filled while the device wrote are stale: drop them */
 	if (rmem_heap_buffer_policy(buffer) == RMEM_HEAP_CACHED &&
 	    !rmem_heap_nomap_snoops(a->dev) && dir != DMA_TO_DEVICE &&
-	    !rmem_heap_nomap_maint_locked(buffer, dir, true))
+	    !rmem_heap_nomap_maint_locked(buffer, 0, buffer->size, dir, true))
 		atomic_long_inc(&buffer->invals);
 	a->mapped = false;
 	mutex_unlock(&buffer->lock);
@@ -225,6 +229,7 @@ static void rmem_heap_nomap_unmap_dma_buf(struct dma_buf_attachment *attachment,
  * (as dma-direct); uncached and coherent buffers need neither.
  */
 static int rmem_heap_nomap_cpu_access(struct rmem_heap_buffer *buffer,
+				      size_t offset, size_t len,
 				      enum dma_data_direction dir,
 				      bool for_cpu)
 {
@@ -234,14 +239,15 @@ static int rmem_heap_nomap_cpu_access(struct rmem_heap_buffer *buffer,
 	mutex_lock(&buffer->lock);
 	if (policy == RMEM_HEAP_CACHED &&
 	    dir != (for_cpu ? DMA_TO_DEVICE : DMA_FROM_DEVICE)) {
-		ret = rmem_heap_nomap_maint_locked(buffer, for_cpu ? dir :
+		ret = rmem_heap_nomap_maint_locked(buffer, offset, len,
+						   for_cpu ? dir :
 						   DMA_TO_DEVICE, for_cpu);
 		if (!ret)
 			atomic_long_inc(for_cpu ? &buffer->invals :
 					&buffer->cleans);
 	}
 	if (!ret && for_cpu)
-		rmem_heap_cm_cpu(buffer, dir);
+		rmem_heap_cm_cpu(buffer, offset, len, dir);
 	mutex_unlock(&buffer->lock);
 	return ret;
 }
@@ -249,13 +255,17 @@ static int rmem_heap_nomap_cpu_access(struct rmem_heap_buffer *buffer,
 static int rmem_heap_nomap_begin_cpu_access(struct dma_buf *dmabuf,
 					    enum dma_data_direction dir)
 {
-	return rmem_heap_nomap_cpu_access(dmabuf->priv, dir, true);
+	struct rmem_heap_buffer *buffer = dmabuf->priv;
+
+	return rmem_heap_nomap_cpu_access(buffer, 0, buffer->size, dir, true);
 }
 
 static int rmem_heap_nomap_end_cpu_access(struct dma_buf *dmabuf,
 					  enum dma_data_direction dir)
 {
-	return rmem_heap_nomap_cpu_access(dmabuf->priv, dir, false);
+	struct rmem_heap_buffer *buffer = dmabuf->priv;
+
+	return rmem_heap_nomap_cpu_access(buffer, 0, buffer->size, dir, false);
 }
 
 static int rmem_heap_nomap_mmap(struct dma_buf *dmabuf,
@@ -418,5 +428,6 @@ static const struct dma_buf_ops rmem_heap_nomap_buf_ops = {
 const struct rmem_heap_backend rmem_heap_nomap_backend = {
 	.get = rmem_heap_nomap_get,
 	.put = rmem_heap_nomap_put,
+	.cpu_access = rmem_heap_nomap_cpu_access,
 	.buf_ops = &rmem_heap_nomap_buf_ops,
 };

@@ -37,13 +37,14 @@ static bool rmem_heap_reusable_use_cma(struct rmem_heap_pool *pool)
 	return RMEM_HEAP_HAVE_CMA && !is_swiotlb_force_bounce(pool->dev);
 }
 
-/* What the model is told the pages' maintenance for @dev did. */
+/* What the model is told the maintenance of a range for @dev did. */
 static void rmem_heap_reusable_note_sync(struct rmem_heap_buffer *buffer,
+					 size_t offset, size_t len,
 					 struct device *dev,
 					 enum dma_data_direction dir,
 					 bool for_cpu)
 {
-	rmem_heap_cm_dma(buffer->pool, buffer->phys, buffer->size, dev, dir,
+	rmem_heap_cm_dma(buffer->pool, buffer->phys + offset, len, dev, dir,
 			 for_cpu);
 }
 
@@ -76,7 +77,8 @@ rmem_heap_reusable_map_dma_buf(struct dma_buf_attachment *attachment,
 	if (ret)
 		goto unlock;
 	dma_sync_sgtable_for_device(a->dev, &a->sgt, dir);
-	rmem_heap_reusable_note_sync(buffer, a->dev, dir, false);
+	rmem_heap_reusable_note_sync(buffer, 0, buffer->size, a->dev, dir,
+				     false);
 	a->mapped = true;
 	a->dir = dir;
 	rmem_heap_cm_device(buffer, a->dev, dir);
@@ -95,7 +97,8 @@ rmem_heap_reusable_unmap_dma_buf(struct dma_buf_attachment *attachment,
 
 	mutex_lock(&buffer->lock);
 	dma_sync_sgtable_for_cpu(a->dev, sgt, dir);
-	rmem_heap_reusable_note_sync(buffer, a->dev, dir, true);
+	rmem_heap_reusable_note_sync(buffer, 0, buffer->size, a->dev, dir,
+				     true);
 	dma_unmap_sgtable(a->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	a->mapped = false;
 	mutex_unlock(&buffer->lock);
@@ -114,8 +117,52 @@ rmem_heap_reusable_unmap_dma_buf(struct dma_buf_attachment *attachment,
  * needs the CPU's lines invalidated (arm) or cleaned (arm64) before, and
  * invalidated after; one that only reads needs them cleaned before and
  * nothing after.
+ *
+ * A part of the buffer (the control device's partial access) is synced
+ * segment by segment where the mapping is the DMA API's direct one: its
+ * segments are the sg table's, one to one, so a range of a segment is a
+ * range of its mapping.  Behind an IOMMU the whole mapping is synced.
  */
+static void rmem_heap_reusable_sync(struct rmem_heap_buffer *buffer,
+				    struct rmem_heap_attachment *a,
+				    size_t offset, size_t len, bool for_cpu)
+{
+	struct scatterlist *sg;
+	size_t pos = 0, end = offset + len;
+	unsigned int i;
+
+	if (len == buffer->size || device_iommu_mapped(a->dev)) {
+		if (for_cpu)
+			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, a->dir);
+		else
+			dma_sync_sgtable_for_device(a->dev, &a->sgt, a->dir);
+		rmem_heap_reusable_note_sync(buffer, 0, buffer->size, a->dev,
+					     a->dir, for_cpu);
+		return;
+	}
+
+	for_each_sgtable_dma_sg(&a->sgt, sg, i) {
+		dma_addr_t addr = sg_dma_address(sg);
+		size_t start = pos, from, count;
+
+		pos += sg_dma_len(sg);
+		if (end <= start || offset >= pos)
+			continue;
+		from = max(offset, start) - start;
+		count = min(end, pos) - start - from;
+		if (for_cpu)
+			dma_sync_single_range_for_cpu(a->dev, addr, from, count,
+						      a->dir);
+		else
+			dma_sync_single_range_for_device(a->dev, addr, from,
+							 count, a->dir);
+	}
+	rmem_heap_reusable_note_sync(buffer, offset, len, a->dev, a->dir,
+				     for_cpu);
+}
+
 static int rmem_heap_reusable_cpu_access(struct rmem_heap_buffer *buffer,
+					 size_t offset, size_t len,
 					 enum dma_data_direction dir,
 					 bool for_cpu)
 {
@@ -126,17 +173,13 @@ static int rmem_heap_reusable_cpu_access(struct rmem_heap_buffer *buffer,
 	list_for_each_entry(a, &buffer->attachments, list) {
 		if (!a->mapped)
 			continue;
-		if (for_cpu)
-			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, a->dir);
-		else
-			dma_sync_sgtable_for_device(a->dev, &a->sgt, a->dir);
-		rmem_heap_reusable_note_sync(buffer, a->dev, a->dir, for_cpu);
+		rmem_heap_reusable_sync(buffer, a, offset, len, for_cpu);
 		synced = true;
 	}
 	if (synced && rmem_heap_buffer_policy(buffer) == RMEM_HEAP_CACHED)
 		atomic_long_inc(for_cpu ? &buffer->invals : &buffer->cleans);
 	if (for_cpu)
-		rmem_heap_cm_cpu(buffer, dir);
+		rmem_heap_cm_cpu(buffer, offset, len, dir);
 	mutex_unlock(&buffer->lock);
 	return 0;
 }
@@ -144,13 +187,19 @@ static int rmem_heap_reusable_cpu_access(struct rmem_heap_buffer *buffer,
 static int rmem_heap_reusable_begin_cpu_access(struct dma_buf *dmabuf,
 					       enum dma_data_direction dir)
 {
-	return rmem_heap_reusable_cpu_access(dmabuf->priv, dir, true);
+	struct rmem_heap_buffer *buffer = dmabuf->priv;
+
+	return rmem_heap_reusable_cpu_access(buffer, 0, buffer->size, dir,
+					     true);
 }
 
 static int rmem_heap_reusable_end_cpu_access(struct dma_buf *dmabuf,
 					     enum dma_data_direction dir)
 {
-	return rmem_heap_reusable_cpu_access(dmabuf->priv, dir, false);
+	struct rmem_heap_buffer *buffer = dmabuf->priv;
+
+	return rmem_heap_reusable_cpu_access(buffer, 0, buffer->size, dir,
+					     false);
 }
 
 static int rmem_heap_reusable_mmap(struct dma_buf *dmabuf,
@@ -476,5 +525,6 @@ static const struct dma_buf_ops rmem_heap_reusable_buf_ops = {
 const struct rmem_heap_backend rmem_heap_reusable_backend = {
 	.get = rmem_heap_reusable_get,
 	.put = rmem_heap_reusable_put,
+	.cpu_access = rmem_heap_reusable_cpu_access,
 	.buf_ops = &rmem_heap_reusable_buf_ops,
 };

@@ -68,7 +68,7 @@ static ssize_t rmem_heap_stat_show(struct device *dev,
 	struct rmem_heap_stats stats;
 	u64 value;
 
-	rmem_heap_pool_stats(heap->pool, &stats);
+	rmem_heap_pool_stats(heap->pool, &stats, true);
 	memcpy(&value, (char *)&stats + sattr->offset, sizeof(value));
 	return sysfs_emit(buf, "%llu\n", (unsigned long long)value);
 }
@@ -210,4 +210,19 @@ int rmem_heap_sysfs_add(struct rmem_heap *heap)
 void rmem_heap_sysfs_del(struct rmem_heap *heap)
 {
 	device_del(&heap->dev);
+}
+
+/**
+ * rmem_heap_find() - look a heap up by name
+ * @name: the heap's name
+ *
+ * Return: the heap with a reference on its device (put_device(&heap->dev)
+ * when done), or NULL if no heap of this driver has that name.
+ */
+struct rmem_heap *rmem_heap_find(const char *name)
+{
+	struct device *dev;
+
+	dev = class_find_device_by_name(rmem_heap_class, name);
+	return dev ? container_of(dev, struct rmem_heap, dev) : NULL;
 }

@@ -52,6 +52,13 @@ def kmod(target, srcdir, outdir, what, extra=(), strict=False):
     """
     work = os.path.join(outdir, os.path.basename(srcdir))
     _copy(srcdir, work)
+    # A sibling include/ (the driver's uAPI header) goes along, where the
+    # module's Kbuild finds it as ../include.
+    inc = os.path.join(os.path.dirname(srcdir), "include")
+    incs = []
+    if os.path.isdir(inc):
+        _copy(inc, os.path.join(outdir, "include"))
+        incs = sorted(os.path.join(r, f) for r, _, fs in os.walk(inc) for f in fs)
     log = os.path.join(outdir, "%s.log" % os.path.basename(srcdir))
     args = ["make", "-C", target.kdir, "ARCH=" + target.arch,
             "CROSS_COMPILE=" + CROSS[target.arch], "M=" + work] + list(extra)
@@ -63,7 +70,7 @@ def kmod(target, srcdir, outdir, what, extra=(), strict=False):
     srcs = sorted(os.path.join(srcdir, f) for f in os.listdir(srcdir)
                   if os.path.isfile(os.path.join(srcdir, f)))
     stamp = os.path.join(outdir, "%s.stamp" % os.path.basename(srcdir))
-    key = util.digest(" ".join(args), *srcs)
+    key = util.digest(" ".join(args), *(srcs + incs))
     if not (os.path.exists(stamp) and os.path.exists(log) and open(stamp).read() == key):
         open(log, "w").close()
         util.say("building %s for kernel %s/%s%s (log: %s)" % (
@@ -96,6 +103,13 @@ def tests(target, outdir):
                      "UAPI=" + target.uapi, "O=" + out, "-j2",
                      "DRM_CFLAGS=" + " ".join("-I" + i for i in incs), "DRM_LIB=" + lib], log,
                     "building test programs for kernel %s/%s" % (target.name, target.arch))
+    if target.arch == "arm64" and target.config.get("CONFIG_COMPAT") == "y":
+        # 32-bit callers of the uAPI, where the kernel runs them
+        util.run_logged(["make", "-C", os.path.join(util.TOP, "selftests"),
+                         "CROSS_COMPILE=" + CROSS[target.arch], "KSRC=" + target.ksrc,
+                         "UAPI=" + target.uapi, "O=" + out, "CC32=" + CROSS["arm"] + "gcc",
+                         "DRM_LIB=" + lib, "rmem_heap_ctl32"], log,
+                        "building the 32-bit uAPI test for kernel %s" % target.name)
     # rmem-heapctl, a tool for people, goes next to the tests (on the
     # guest's PATH): the heapctl suites run it.
     util.run_logged(["make", "-C", HEAPCTL, "CROSS_COMPILE=" + CROSS[target.arch],
@@ -124,4 +138,5 @@ def place_in_tree(tree):
     files = sorted(os.path.join(util.TOP, "driver", f)
                    for f in os.listdir(os.path.join(util.TOP, "driver"))
                    if os.path.isfile(os.path.join(util.TOP, "driver", f)))
-    return util.digest(*files)
+    return util.digest(*(files + [os.path.join(util.TOP, "include", "uapi", "linux",
+                                               "rmem_heap.h")]))

@@ -96,7 +96,8 @@ def host_checks(rows, newest_src):
     util.ensure_dir(row.log)
     util.say("checkpatch --strict on the kernel sources (%s)" % os.path.basename(newest_src))
     files = sorted(os.path.join(d, f)
-                   for d in ("driver", "selftests/judge-kmod", "selftests/importer")
+                   for d in ("driver", "include/uapi/linux", "selftests/judge-kmod",
+                             "selftests/importer")
                    for f in os.listdir(os.path.join(util.TOP, d))
                    if f.endswith((".c", ".h")))
     log = os.path.join(row.log, "checkpatch.log")

@@ -54,11 +54,17 @@ def command(machine, image, dtb, initrd, append=""):
     # and workqueue.watchdog_thresh=60: a TCG guest starved of host CPU (two
     # guests of up to four vCPUs on two cores, builds beside them) once went
     # 23 s without scheduling in boot, which the default 20 s calls a
-    # lockup. kunit.autorun=1: 7.x kernels have KUNIT_AUTORUN_ENABLED, which
+    # lockup. rcupdate.rcu_cpu_stall_timeout=60 for the same reason: 6.1
+    # creates its trace event directories at boot in one loop that never
+    # schedules, and on a starved 4-vCPU KASAN guest that loop kept RCU's
+    # softirq from running for 26 s (the default stall limit is 21 s).
+    # Under TCG, 60 s is still only seconds of real hardware time.
+    # kunit.autorun=1: 7.x kernels have KUNIT_AUTORUN_ENABLED, which
     # allnoconfig turns off, and then a suite's module loads without running
     # its tests (6.x ignore the parameter).
     cmdline = ("console=%s rdinit=/init no_hash_pointers panic=-1 watchdog_thresh=30 "
-               "workqueue.watchdog_thresh=60 kunit.autorun=1 %s %s" % (
+               "workqueue.watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=60 "
+               "kunit.autorun=1 %s %s" % (
                    machine.console, machine.cmdline, append))
     return [machine.qemu] + machine.options + [
         "-kernel", image, "-dtb", dtb, "-initrd", initrd,

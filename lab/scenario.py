@@ -221,6 +221,10 @@ def test_body(t, res, heaps=()):
     if heaps:
         lines.append("lab_suite heaps sh /etc/lab/heaps.sh %s" % " ".join(heaps))
     lines.append("lab_suite rmem_heap_test ./rmem_heap_test")
+    lines.append("lab_suite rmem_heap_ctl ./rmem_heap_ctl")
+    if "rmem_heap_ctl32" in res.get("tests", {}):
+        # the same uAPI tests from a 32-bit process (CONFIG_COMPAT)
+        lines.append("lab_suite rmem_heap_ctl32 ./rmem_heap_ctl32")
     lines.append("lab_suite rmem_heap_import ./rmem_heap_import")
     lines.append(v4l2_line(t))
     lines.append("lab_suite dmabuf-heap sh /etc/lab/dmabuf-heap.sh")

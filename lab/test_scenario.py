@@ -139,6 +139,21 @@ class HeapctlTest(unittest.TestCase):
                 self.assertIn("O=" + os.path.join(out, "selftests"), tool[0])
 
 
+class CtlTest(unittest.TestCase):
+    """The control device's suite runs in every full guest; its 32-bit build
+    only where one was built (an arm64 kernel with CONFIG_COMPAT)."""
+
+    def test_native_everywhere_compat_where_built(self):
+        kos = {"rmem_heap": "x", scenario.IMPORTER_KO: "z"}
+        for t in (target(), target("intree", builtin=True), debian()):
+            for tests, want32 in (({}, False), ({"rmem_heap_ctl32": "/x"}, True)):
+                res = {"kos": kos, "tests": tests}
+                lines = scenario.test_body(t, res, ["rmem"]).splitlines()
+                self.assertIn("lab_suite rmem_heap_ctl ./rmem_heap_ctl", lines)
+                self.assertEqual("lab_suite rmem_heap_ctl32 ./rmem_heap_ctl32" in lines,
+                                 want32, t.name)
+
+
 class V4l2Test(unittest.TestCase):
     """rmem_heap_v4l2 runs in every guest, after the import suite, and
     vivid gets its parameters (dma-contig) either way it is there."""

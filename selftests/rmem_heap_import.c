@@ -24,6 +24,8 @@
 #include <glob.h>
 #include <inttypes.h>
 
+#include <linux/rmem_heap.h>
+
 #include "rmem_heap_common.h"
 #include "importer/rmem_heap_importer.h"
 #include "rmem_heap_vgem.h"
@@ -681,6 +683,81 @@ TEST_F(imp, close_releases)
 	ASSERT_EQ(0, rh_read_u64(variant->heap, "buffers", &bufs));
 	EXPECT_EQ(bufs0, bufs) TH_LOG("%s: buffer still alive after close", variant->heap);
 	EXPECT_EQ(devs0, count_devices()) TH_LOG("test devices left after close");
+}
+
+/*
+ * Partial CPU access (the control device's RMEM_HEAP_IOC_CPU_ACCESS) while
+ * a device has the buffer mapped: the device's writes to a range reach the
+ * CPU after a START over that range, the CPU's writes to a range reach the
+ * device after an END over it.  Where every device bounces (swiotlb=force),
+ * the device writes a bounce buffer, so a START over the middle page only
+ * must bring that page, and only that page, back.
+ */
+TEST_F(imp, partial_access)
+{
+	const uint64_t wide = 3 * 4096 + 200, rd = 4096, rd_len = 4096;
+	const uint64_t wr = 64 * 1024 + 7, wr_len = 3000;
+	struct rhi_dev_access d;
+	struct rmem_heap_cpu_access acc;
+	uint32_t dev, att;
+	struct rhi_map m;
+	unsigned char *p;
+	int buf, ctl, ret;
+	size_t bad;
+
+	need_heap();
+	ctl = open("/dev/" RMEM_HEAP_CONTROL_NODE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, ctl) TH_LOG("open the control device: %s", strerror(errno));
+	buf = new_buf(BUF_SIZE);
+	user_fill(buf, BUF_SIZE, FILL_USER);
+	p = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	ASSERT_TRUE(p != MAP_FAILED);
+	dev = new_dev(self->dev_flags, 64);
+	ASSERT_EQ(0, attach(self->ifd, dev, buf, &att));
+	ret = map(self->ifd, att, RHI_DIR_BIDIRECTIONAL, &m);
+	ASSERT_EQ(0, ret) TH_LOG("%s: map: %s", variant->heap, strerror(-ret));
+
+	/* the device writes [0, wide); the CPU takes back [rd, rd + rd_len) */
+	ASSERT_EQ(0, dev_access(self->ifd, att, RHI_CPU_FILL, 0, wide, FILL_KERNEL, NULL));
+	memset(&acc, 0, sizeof(acc));
+	acc.fd = buf;
+	acc.flags = RMEM_HEAP_ACCESS_START | RMEM_HEAP_ACCESS_READ;
+	acc.offset = rd;
+	acc.length = rd_len;
+	ASSERT_EQ(0, ioctl(ctl, RMEM_HEAP_IOC_CPU_ACCESS, &acc));
+	bad = find_not(p + rd, rd_len, FILL_KERNEL);
+	EXPECT_EQ(rd_len, bad) {
+		TH_LOG("%s: the CPU reads 0x%02x at %" PRIu64 " after a partial START",
+		       variant->heap, p[rd + bad], rd + bad);
+	}
+	if (bounce_forced()) {
+		/* the pages around it were not copied back */
+		EXPECT_EQ(rd, find_not(p, rd, FILL_USER));
+		EXPECT_EQ(wide - rd - rd_len, find_not(p + rd + rd_len,
+						      wide - rd - rd_len, FILL_USER));
+	}
+	acc.flags = RMEM_HEAP_ACCESS_END | RMEM_HEAP_ACCESS_READ;
+	ASSERT_EQ(0, ioctl(ctl, RMEM_HEAP_IOC_CPU_ACCESS, &acc));
+
+	/* the CPU writes [wr, wr + wr_len) in a bracket over it; the device sees it */
+	acc.flags = RMEM_HEAP_ACCESS_START | RMEM_HEAP_ACCESS_WRITE;
+	acc.offset = wr;
+	acc.length = wr_len;
+	ASSERT_EQ(0, ioctl(ctl, RMEM_HEAP_IOC_CPU_ACCESS, &acc));
+	memset(p + wr, FILL_KERNEL ^ 0xff, wr_len);
+	acc.flags = RMEM_HEAP_ACCESS_END | RMEM_HEAP_ACCESS_WRITE;
+	ASSERT_EQ(0, ioctl(ctl, RMEM_HEAP_IOC_CPU_ACCESS, &acc));
+	ret = dev_access(self->ifd, att, RHI_CPU_CHECK, wr, wr_len, FILL_KERNEL ^ 0xff, &d);
+	EXPECT_EQ(0, ret) {
+		TH_LOG("%s: the device reads 0x%02x at %" PRIu64 " after a partial END",
+		       variant->heap, d.found, (uint64_t)d.bad_offset);
+	}
+
+	EXPECT_EQ(0, unmap(self->ifd, att));
+	EXPECT_EQ(0, detach(self->ifd, att));
+	munmap(p, BUF_SIZE);
+	close(buf);
+	close(ctl);
 }
 
 /* ------------------------------------------------------------------ */

@@ -62,6 +62,10 @@ for f in "$here"/*.c "$here"/*.h "$here"/Kbuild; do
 	install_file "$f" "$dest/$name"
 done
 install_file "$here/gen-compat.sh" "$dest/gen-compat.sh" 0755
+# The control device's uAPI header, exported by headers_install like any
+# other in include/uapi.
+install_file "$here/../include/uapi/linux/rmem_heap.h" \
+	"$tree/include/uapi/linux/rmem_heap.h"
 
 # A module can only use dma_heap_add() where the tree exports it; elsewhere
 # the driver can only be built in.

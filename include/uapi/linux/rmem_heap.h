@@ -91,12 +91,12 @@ struct rmem_heap_info {
 };
 
 /* rmem_heap_cpu_access.flags: the same values as DMA_BUF_SYNC_* */
-#define RMEM_HEAP_ACCESS_READ		(1 << 0)
-#define RMEM_HEAP_ACCESS_WRITE		(1 << 1)
+#define RMEM_HEAP_ACCESS_READ		0x1
+#define RMEM_HEAP_ACCESS_WRITE		0x2
 #define RMEM_HEAP_ACCESS_RW		(RMEM_HEAP_ACCESS_READ | \
 					 RMEM_HEAP_ACCESS_WRITE)
-#define RMEM_HEAP_ACCESS_START		(0 << 2)
-#define RMEM_HEAP_ACCESS_END		(1 << 2)
+#define RMEM_HEAP_ACCESS_START		0x0
+#define RMEM_HEAP_ACCESS_END		0x4
 #define RMEM_HEAP_ACCESS_VALID_FLAGS	(RMEM_HEAP_ACCESS_RW | \
 					 RMEM_HEAP_ACCESS_END)
 
