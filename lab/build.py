@@ -129,6 +129,26 @@ def checkpatch(ksrc, files, log):
     return [l for l in r.stdout.splitlines() if re.search(r"(ERROR|WARNING|CHECK):", l)]
 
 
+MANPAGE = os.path.join(util.TOP, "tools", "rmem-heapctl", "rmem-heapctl.8")
+
+
+def manpage_warnings(page, log):
+    """groff's warnings of every kind (-ww) about a man page, and its
+    errors; return its problem lines (none: clean)."""
+    try:
+        r = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", page],
+                           capture_output=True, text=True,
+                           env=dict(os.environ, LC_ALL="C.UTF-8"))
+    except OSError as e:
+        return ["groff did not run (%s): lab/deps.sh installs groff-base" % e]
+    with open(log, "w") as f:
+        f.write(r.stdout + r.stderr)
+    lines = [l for l in (r.stdout + r.stderr).splitlines() if l.strip()]
+    if r.returncode:
+        lines.append("groff exited %d" % r.returncode)
+    return lines
+
+
 def place_in_tree(tree):
     """Place the driver in a kernel tree with its own script; return a digest of it."""
     log = os.path.join(util.OUT, "logs", "place-in-tree.log")

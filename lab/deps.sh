@@ -12,7 +12,7 @@ PKGS="make gcc libc6-dev rsync python3 perl bc flex bison cpio xz-utils kmod
 libssl-dev libelf-dev dpkg-dev device-tree-compiler sparse dt-schema
 qemu-system-arm gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf
 libc6-dev-arm64-cross libc6-dev-armhf-cross debian-archive-keyring
-ca-certificates"
+ca-certificates groff-base"
 
 say() { echo "[lab deps] $*" >&2; }
 

@@ -262,7 +262,8 @@ class CheckpatchListTest(unittest.TestCase):
                 mock.patch.object(check.util, "say"), \
                 mock.patch.object(check.build, "checkpatch", side_effect=checkpatch), \
                 mock.patch.object(check.subprocess, "run",
-                                  return_value=mock.Mock(returncode=0)):
+                                  return_value=mock.Mock(returncode=0)), \
+                mock.patch.object(check.build, "manpage_warnings", return_value=[]):
             rows = []
             check.host_checks(rows, "/nonexistent/src")
         for f in ("selftests/importer/rmem_heap_importer.c",
