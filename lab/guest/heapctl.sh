@@ -130,6 +130,10 @@ lf=$(sysfs $heap largest_free)
 ok "alloc of more than the region: exit 5, the largest free extent ($(human $lf))" $?
 
 # --- buffers -------------------------------------------------------------
+# A 1 MiB buffer first, so that the one under test is not at offset 0.
+$H alloc "$heap" 1M --hold 60 > $T/spacer.out 2>&1 &
+spacer=$!
+wait_line $T/spacer.out "holding it"
 $H alloc "$heap" 2M --hold 60 > $T/hold.out 2>&1 &
 holder=$!
 wait_line $T/hold.out "holding it"
@@ -174,8 +178,9 @@ rsize=$(echo "$probe" | sed -n 's/.* size \([0-9]*\)$/\1/p')
 [ $rc = 0 ] && [ -n "$addr" ] && [ -n "$base" ] &&
 	[ $(($addr)) -ge $(($base)) ] && [ $(($addr + 2097152)) -le $(($base + $rsize)) ]
 ok "phys with bus_addr=1 as root: an address inside the region ($addr in $base+$rsize)" $?
-[ -n "$addr" ] && [ -n "$base" ] && [ -n "$offset" ] && [ $(($addr)) = $(($base + $offset)) ]
-ok "phys: the region's base plus the buffer's offset in debugfs ($base + $offset)" $?
+[ -n "$addr" ] && [ -n "$base" ] && [ -n "$offset" ] && [ $(($offset)) != 0 ] &&
+	[ $(($addr)) = $(($base + $offset)) ]
+ok "phys: the region's base plus the buffer's offset in debugfs ($base + $offset, not 0)" $?
 
 # A dma-buf of another exporter (the system heap) or, without one (Debian's
 # kernel has no dma-heap framework), an fd that is no dma-buf at all.
@@ -200,6 +205,8 @@ kill $other 2>/dev/null
 wait $other 2>/dev/null
 
 [ -n "$old" ] && setp "$old"
+kill $spacer
+wait $spacer
 kill $holder
 wait $holder
 r=$?
