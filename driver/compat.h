@@ -15,6 +15,7 @@
 #include <linux/module.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include "rmem_heap_config.h"
 
@@ -54,6 +55,16 @@
 #else
 #define RMEM_HEAP_FD_FLAGS_T	unsigned long
 #define RMEM_HEAP_HEAP_FLAGS_T	unsigned long
+#endif
+
+/*
+ * The unbound system workqueue: system_dfl_wq where it exists (7.x warns
+ * once about work queued on the deprecated system_unbound_wq).
+ */
+#if RMEM_HEAP_HAVE_SYSTEM_DFL_WQ
+#define rmem_heap_unbound_wq	system_dfl_wq
+#else
+#define rmem_heap_unbound_wq	system_unbound_wq
 #endif
 
 /* class devnode() callback argument: const since 6.2 */

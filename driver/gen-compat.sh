@@ -78,6 +78,10 @@ echo '/* MODULE_IMPORT_NS("NS") string form (6.13+) */'
 define RMEM_HEAP_IMPORT_NS_STRING \
 	"$(has "$inc/module.h" 'define[[:space:]]+MODULE_IMPORT_NS\(ns\)[[:space:]]+MODULE_INFO\(import_ns,[[:space:]]*ns\)')"
 
+echo '/* system_dfl_wq, which replaces system_unbound_wq (6.12.y, 6.18+) */'
+define RMEM_HEAP_HAVE_SYSTEM_DFL_WQ \
+	"$(has "$inc/workqueue.h" 'extern struct workqueue_struct \*system_dfl_wq;')"
+
 echo '/* vm_flags_set() (6.3+) */'
 define RMEM_HEAP_HAVE_VM_FLAGS_SET \
 	"$(has "$inc/mm.h" 'void[[:space:]]+vm_flags_set\(')"

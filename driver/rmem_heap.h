@@ -269,7 +269,7 @@ struct dma_buf *rmem_heap_buffer_alloc(struct rmem_heap *heap, u64 len,
 void rmem_heap_buffer_name(struct rmem_heap_buffer *buffer, char *name,
 			   size_t len);
 void rmem_heap_pool_stats(struct rmem_heap_pool *pool,
-			  struct rmem_heap_stats *stats, bool settle);
+			  struct rmem_heap_stats *stats);
 struct rmem_heap_buffer *rmem_heap_buffer_of(struct dma_buf *dmabuf);
 int rmem_heap_buffer_cpu_access(struct dma_buf *dmabuf, u64 offset, u64 len,
 				enum dma_data_direction dir, bool start);
@@ -283,8 +283,18 @@ int rmem_heap_zero_start(struct rmem_heap_pool *pool);
 void rmem_heap_zero_stop(struct rmem_heap_pool *pool);
 void rmem_heap_zero_queue_locked(struct rmem_heap_pool *pool,
 				 struct rmem_heap_extent *extent);
-int rmem_heap_zero_reclaim_locked(struct rmem_heap_pool *pool);
-void rmem_heap_zero_settle_locked(struct rmem_heap_pool *pool);
+unsigned long rmem_heap_zero_budget(u64 size);
+int rmem_heap_zero_reclaim_locked(struct rmem_heap_pool *pool,
+				  unsigned long *budget);
+
+/*
+ * Debug knobs of the zeroing (debugfs .zeroing/, for tests): hold the
+ * background worker, sleep this long before zeroing each chunk, and count
+ * the allocations that waited for chunks others were zeroing.
+ */
+extern bool rmem_heap_zero_hold;
+extern u32 rmem_heap_zero_delay_ms;
+extern atomic_t rmem_heap_zero_waits;
 u64 rmem_heap_zero_pending(struct rmem_heap_pool *pool);
 
 /* rmem_heap_cache.c */

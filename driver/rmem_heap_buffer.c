@@ -56,22 +56,17 @@ void rmem_heap_pool_failed(struct rmem_heap_pool *pool)
 
 /**
  * rmem_heap_pool_stats() - snapshot of a pool's counters
- * @pool:   the pool
- * @stats:  filled in under the pool lock
- * @settle: zero a no-map pool's dirty free space first, so that the free
- *          figures do not depend on the zeroing's progress; may then sleep
- *          for as long as that takes
+ * @pool:  the pool
+ * @stats: filled in under the pool lock
  *
- * Without @settle, @stats->largest_free counts zeroed space only and
+ * Never zeroes anything on the reader's behalf (sysfs files are world
+ * readable): @stats->largest_free counts zeroed space only and
  * @stats->pending_zero says how much more is on its way.
  */
 void rmem_heap_pool_stats(struct rmem_heap_pool *pool,
-			  struct rmem_heap_stats *stats, bool settle)
+			  struct rmem_heap_stats *stats)
 {
 	mutex_lock(&pool->lock);
-	if (settle && pool->type == RMEM_HEAP_NOMAP)
-		rmem_heap_zero_settle_locked(pool);
-
 	stats->size = pool->size;
 	stats->used = pool->used;
 	stats->free = pool->size - pool->used;

@@ -59,8 +59,7 @@ static long rmem_heap_ctl_info(struct rmem_heap_info *info)
 		return -ENOENT;
 	pool = heap->pool;
 
-	/* never zero on the caller's behalf: the node may be group-readable */
-	rmem_heap_pool_stats(pool, &stats, false);
+	rmem_heap_pool_stats(pool, &stats);
 	info->region_type = pool->type == RMEM_HEAP_REUSABLE ?
 			    RMEM_HEAP_REGION_REUSABLE : RMEM_HEAP_REGION_NOMAP;
 	switch (heap->policy) {

@@ -3,6 +3,7 @@
  * rmem-heap: /sys/kernel/debug/rmem_heap/<heap>, the live buffers of the
  * heap's pool, one per line:
  *   offset size heap cleans invals pid comm name
+ * and .zeroing/, the zeroing's debug knobs for tests (rmem_heap_zero.c).
  */
 
 #include <linux/debugfs.h>
@@ -51,7 +52,14 @@ DEFINE_SHOW_ATTRIBUTE(rmem_heap_debugfs);
  */
 void rmem_heap_debugfs_init(void)
 {
+	struct dentry *knobs;
+
 	rmem_heap_debugfs_root = debugfs_create_dir("rmem_heap", NULL);
+	/* heap names cannot start with a dot: no clash with a heap's file */
+	knobs = debugfs_create_dir(".zeroing", rmem_heap_debugfs_root);
+	debugfs_create_bool("hold", 0600, knobs, &rmem_heap_zero_hold);
+	debugfs_create_u32("delay_ms", 0600, knobs, &rmem_heap_zero_delay_ms);
+	debugfs_create_atomic_t("waits", 0400, knobs, &rmem_heap_zero_waits);
 }
 
 /**

@@ -55,7 +55,7 @@ RMEM_HEAP_IMPORT_NS_DMA_BUF_HEAP;
 
 #else /* !RMEM_HEAP_DMA_HEAP_MODE */
 
-/**
+/*
  * rmem_heap_dmaheap_register() - dma-heap registration is unavailable
  * @heap: the heap
  *

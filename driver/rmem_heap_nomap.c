@@ -351,6 +351,7 @@ static void rmem_heap_nomap_vunmap(struct dma_buf *dmabuf,
 static int rmem_heap_nomap_get(struct rmem_heap_buffer *buffer)
 {
 	struct rmem_heap_pool *pool = buffer->pool;
+	unsigned long budget = rmem_heap_zero_budget(buffer->size);
 	u64 offset;
 	int ret;
 
@@ -359,12 +360,21 @@ static int rmem_heap_nomap_get(struct rmem_heap_buffer *buffer)
 		return -ENOMEM;
 
 	mutex_lock(&pool->lock);
-	do {
+	for (;;) {
 		ret = rmem_heap_alloc_get(&pool->alloc, buffer->size,
 					  PAGE_SIZE, &offset);
-	} while (ret && !rmem_heap_zero_reclaim_locked(pool));
+		if (!ret)
+			break;
+		/* zeroing dirty space cannot help a request larger than it */
+		if (buffer->size > pool->size - pool->used)
+			break;
+		ret = rmem_heap_zero_reclaim_locked(pool, &budget);
+		if (ret)
+			break;
+	}
 	if (ret) {
-		pool->failed++;
+		if (ret != -EINTR)
+			pool->failed++;
 		mutex_unlock(&pool->lock);
 		kfree(buffer->extent);
 		buffer->extent = NULL;

@@ -68,7 +68,7 @@ static ssize_t rmem_heap_stat_show(struct device *dev,
 	struct rmem_heap_stats stats;
 	u64 value;
 
-	rmem_heap_pool_stats(heap->pool, &stats, true);
+	rmem_heap_pool_stats(heap->pool, &stats);
 	memcpy(&value, (char *)&stats + sattr->offset, sizeof(value));
 	return sysfs_emit(buf, "%llu\n", (unsigned long long)value);
 }

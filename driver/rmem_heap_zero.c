@@ -17,8 +17,10 @@
  * zeroed extent large enough zeroes dirty chunks itself, retrying after
  * each, with the work item started at once to zero alongside on another
  * CPU, and waits for chunks other threads are zeroing before it fails with
- * -ENOMEM.  Statistics are taken after all dirty space has been
- * zeroed, so they read as if freeing zeroed at once.
+ * -ENOMEM.  What one allocation zeroes is bounded by its size (twice it,
+ * plus two chunks), and a fatal signal ends it with -EINTR, so no caller
+ * zeroes a whole region on others' behalf.  Statistics never zero: they
+ * report the pending bytes instead.
  *
  * Space no cacheable mapping ever covered goes through the pool's
  * write-combined mapping of the whole region (64-bit kernels) or a
@@ -29,6 +31,7 @@
  */
 
 #include <linux/dma-map-ops.h>
+#include <linux/delay.h>
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
@@ -47,7 +50,15 @@
  */
 #define RMEM_HEAP_ZERO_DELAY	msecs_to_jiffies(10)
 
+/* how often a held worker looks whether it may zero again */
+#define RMEM_HEAP_ZERO_HOLD_POLL	msecs_to_jiffies(50)
+
 #define CM(ev)	RMEM_HEAP_CM_##ev
+
+/* Debug knobs (debugfs .zeroing/, for tests): see rmem_heap.h. */
+bool rmem_heap_zero_hold;
+u32 rmem_heap_zero_delay_ms;
+atomic_t rmem_heap_zero_waits = ATOMIC_INIT(0);
 
 /* A dma-coherent pool's devices snoop: zero through the caches. */
 static bool rmem_heap_zero_wb(struct rmem_heap_pool *pool)
@@ -162,6 +173,8 @@ static int rmem_heap_zero_chunk_locked(struct rmem_heap_pool *pool)
 	pool->zeroing++;
 	mutex_unlock(&pool->lock);
 
+	if (unlikely(READ_ONCE(rmem_heap_zero_delay_ms)))
+		msleep(READ_ONCE(rmem_heap_zero_delay_ms));
 	ret = rmem_heap_zero_range(pool, offset, size, cached);
 
 	mutex_lock(&pool->lock);
@@ -196,6 +209,13 @@ static void rmem_heap_zero_work(struct work_struct *work)
 	struct rmem_heap_pool *pool = container_of(to_delayed_work(work),
 						   struct rmem_heap_pool,
 						   zero_work);
+
+	/* held (debugfs): leave the dirty list to allocations, look later */
+	if (READ_ONCE(rmem_heap_zero_hold)) {
+		queue_delayed_work(rmem_heap_unbound_wq, &pool->zero_work,
+				   RMEM_HEAP_ZERO_HOLD_POLL);
+		return;
+	}
 
 	mutex_lock(&pool->lock);
 	while (rmem_heap_zero_chunk_locked(pool) > 0) {
@@ -307,14 +327,30 @@ void rmem_heap_zero_queue_locked(struct rmem_heap_pool *pool,
 
 	list_add_tail(&extent->node, &pool->dirty);
 	pool->dirty_bytes += extent->size;
-	queue_delayed_work(system_unbound_wq, &pool->zero_work,
+	queue_delayed_work(rmem_heap_unbound_wq, &pool->zero_work,
 			   RMEM_HEAP_ZERO_DELAY);
 }
 
 /**
+ * rmem_heap_zero_budget() - how much an allocation may zero itself
+ * @size: the allocation's size
+ *
+ * Return: the number of chunks an allocation of @size may zero before it
+ * gives up: twice its size and two more, enough for a whole-region
+ * allocation after a free of everything, and proportional to what the
+ * caller asked for.
+ */
+unsigned long rmem_heap_zero_budget(u64 size)
+{
+	return DIV_ROUND_UP_ULL(2 * size, RMEM_HEAP_ZERO_CHUNK) + 2;
+}
+
+/**
  * rmem_heap_zero_reclaim_locked() - make dirty free space allocatable
- * @pool: the pool, its lock held (dropped and retaken while zeroing or
- *        waiting)
+ * @pool:   the pool, its lock held (dropped and retaken while zeroing or
+ *          waiting)
+ * @budget: chunks the caller may still zero (rmem_heap_zero_budget());
+ *          decremented for each
  *
  * Zeroes one dirty chunk and gives it to the allocator or, when none is
  * left to take, waits until a chunk another thread is zeroing is done.
@@ -322,46 +358,46 @@ void rmem_heap_zero_queue_locked(struct rmem_heap_pool *pool,
  * at once to zero alongside.  An allocation that failed retries after each
  * successful call.
  *
- * Return: 0 when the allocator may have gained space, -ENOMEM when there
- * is no dirty space left (or a chunk could not be mapped to be zeroed).
+ * Return: 0 when the allocator may have gained space; -ENOMEM when there
+ * is no dirty space left, the budget is spent (the background worker goes
+ * on) or a chunk could not be mapped to be zeroed; -EINTR on a fatal
+ * signal.
  */
-int rmem_heap_zero_reclaim_locked(struct rmem_heap_pool *pool)
+int rmem_heap_zero_reclaim_locked(struct rmem_heap_pool *pool,
+				  unsigned long *budget)
 {
 	struct rmem_heap_extent *extent;
 	unsigned long zeroed;
 	int ret;
+
+	if (fatal_signal_pending(current))
+		return -EINTR;
 
 	/* more than this chunk to do: the background worker helps, now */
 	extent = list_first_entry_or_null(&pool->dirty,
 					  struct rmem_heap_extent, node);
 	if (extent && (extent->size > RMEM_HEAP_ZERO_CHUNK ||
 		       !list_is_singular(&pool->dirty)))
-		mod_delayed_work(system_unbound_wq, &pool->zero_work, 0);
+		mod_delayed_work(rmem_heap_unbound_wq, &pool->zero_work, 0);
 
+	if (extent) {
+		if (!*budget)
+			return -ENOMEM;
+		--*budget;
+	}
 	ret = rmem_heap_zero_chunk_locked(pool);
 	if (ret)
 		return ret < 0 ? ret : 0;
 	if (!pool->zeroing)
 		return -ENOMEM;
 
+	atomic_inc(&rmem_heap_zero_waits);
 	zeroed = pool->zeroed;
 	mutex_unlock(&pool->lock);
-	wait_event(pool->zero_wait, READ_ONCE(pool->zeroed) != zeroed);
+	ret = wait_event_killable(pool->zero_wait,
+				  READ_ONCE(pool->zeroed) != zeroed);
 	mutex_lock(&pool->lock);
-	return 0;
-}
-
-/**
- * rmem_heap_zero_settle_locked() - zero all dirty space of a pool now
- * @pool: the pool, its lock held (dropped and retaken while zeroing)
- *
- * Afterwards the allocator holds all free space (unless a chunk could not
- * be mapped to be zeroed), for figures that do not depend on timing.
- */
-void rmem_heap_zero_settle_locked(struct rmem_heap_pool *pool)
-{
-	while (!rmem_heap_zero_reclaim_locked(pool))
-		;
+	return ret ? -EINTR : 0;
 }
 
 /**

@@ -2,12 +2,14 @@
 
     python3 -m lab.check [--kernels "6.1 newest"] [--machines "virt zynq"]
 
-Order: the lab's own unit tests (parser and judge over canned logs), kernel
-builds, host checks (checkpatch, dt-schema), module builds, then the guests,
-two at a time. Every guest a failed build would have booted still gets a
-row, "not run", counted as a failure; a failure is printed when it happens;
-an error of the lab itself or Ctrl-C still prints the table and the
-closing line.
+Order: the lab's own unit tests (parser and judge over canned logs, make
+install, the Yocto layer), kernel builds, host checks (checkpatch,
+dt-schema, docs, DKMS), module builds, then the guests, two at a time
+(among them one that runs the board bundle of `make board-bundle`). Every
+guest a failed build would have booted still gets a row, "not run", counted
+as a failure; a failure is printed when it happens; an error of the lab
+itself or Ctrl-C still prints the table and the closing line. The table is also written as data to out/results.json
+(lab/support.py), from which `make support-table` makes README.md's table.
 """
 
 import argparse
@@ -20,7 +22,7 @@ import threading
 import time
 import traceback
 
-from . import build, judge, machine, qemu, scenario, tap, util
+from . import build, dkms, judge, machine, qemu, scenario, support, tap, util
 
 
 class Row:
@@ -91,8 +93,8 @@ def unit_tests(rows):
 
 
 def host_checks(rows, newest_src):
-    """Checks that run once, on the host: style, device-tree schema and the
-    man page."""
+    """Checks that run once, on the host: style, device-tree schema, docs,
+    DKMS and the man page."""
     row = Row("-", "host", os.path.join(util.OUT, "logs", "host"))
     util.ensure_dir(row.log)
     util.say("checkpatch --strict on the kernel sources (%s)" % os.path.basename(newest_src))
@@ -113,6 +115,23 @@ def host_checks(rows, newest_src):
                            stderr=subprocess.STDOUT, cwd=util.TOP,
                            env=dict(os.environ, RMEM_HEAP_OUT=util.OUT))
     row.check(r.returncode == 0, "dt-check failed (%s)" % log)
+    util.say("make docs: kernel-doc, the troubleshooting page's messages, Sphinx -W")
+    log = os.path.join(row.log, "docs.log")
+    with open(log, "w") as f:
+        r = subprocess.run([sys.executable, "-m", "lab.docs", "--ksrc", newest_src],
+                           stdout=f, stderr=subprocess.STDOUT, cwd=util.TOP,
+                           env=dict(os.environ, RMEM_HEAP_OUT=util.OUT))
+    row.check(r.returncode == 0, "make docs failed (%s)" % log)
+    log = os.path.join(row.log, "dkms.log")
+    util.say("dkms.conf: Debian 12's dkms add/build/install, cross, for its arm64 kernel"
+             " (log: %s)" % log)
+    t0 = time.monotonic()
+    try:
+        problems = dkms.check(log)
+    except (util.LabError, subprocess.CalledProcessError, OSError) as e:
+        problems = [str(e)]
+    util.say("  dkms took %s" % util.elapsed(t0))
+    row.check(not problems, "dkms: " + "; ".join(problems))
     util.say("groff -ww: the man page rmem-heapctl(8)")
     log = os.path.join(row.log, "manpage.log")
     warns = build.manpage_warnings(build.MANPAGE, log)
@@ -245,6 +264,63 @@ def boot_job(kname, mname, logdir, skips, bounce=False):
         row.verdict = "PASS" if row.failed == 0 and v.ok else "FAIL"
         report(row)
     return row, (job if sc else None)
+
+
+BOARD_BUNDLE_MACHINE = "zcu102"
+SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed, (\d+) skipped\s*$")
+
+
+def bundle_summary(row, text):
+    """run.sh's own closing line must agree with the lab's count of its TAP."""
+    suites = [s for s in tap.parse(text) if s.name == scenario.BOARD_BUNDLE_SUITE]
+    if not suites:
+        row.check(False, "run.sh did not run")
+        return
+    s = suites[0]
+    got = [tuple(int(x) for x in m.groups()) for m in map(SUMMARY.match, s.lines) if m]
+    want = (s.passed, s.failed, s.skipped)
+    row.check(got == [want], "run.sh's closing line %s, the lab counted %d passed, "
+              "%d failed, %d skipped" % (got or "missing", *want))
+
+
+def board_bundle_job(kname, mname, logdir, skips):
+    """make board-bundle for kname, then a guest on mname that unpacks the
+    tarball and runs its run.sh as a board user would; return (row, job)."""
+    row = Row(kname, "%s (board bundle)" % mname)
+    out = os.path.join(logdir, "%s-%s-board-bundle" % (kname, mname))
+    row.log = os.path.join(out, "console.log")
+    mach = machine.Machine(mname)
+
+    def job():
+        t0 = time.monotonic()
+        try:
+            t, _ = scenario.target(kname, mach.arch)
+            tarball = scenario.board_bundle(t, out)
+            util.say("made %s in %s" % (os.path.basename(tarball), util.elapsed(t0)))
+            sc = scenario.prepare(kname, mname, scenario.board_bundle_body(t, tarball, mach.heaps),
+                                  out, extra_files=[("lab/" + os.path.basename(tarball), tarball)],
+                                  bare=True)
+        except (util.LabError, subprocess.CalledProcessError, OSError) as e:
+            row.not_run("the board bundle: %s" % e)
+            report(row)
+            return
+        util.say("booting kernel %s on %s: the board bundle's run.sh (console: %s)"
+                 % (kname, mname, row.log))
+        w = Watcher("%s/%s (board bundle)" % (kname, mname))
+        text, timed_out, _ = scenario.boot(sc, row.log, echo=w)
+        v = judge.judge(text, timed_out, qemu_err=qemu.stderr_text(row.log))
+        score(row, text, kname, mname, skips)
+        bundle_summary(row, text)
+        if not v.ok:
+            row.failed += 1
+            row.notes.append("judge: %s%s" % (v.reason(),
+                                               " " + w.where() if w.where() else ""))
+            for kind, line in v.reports[:3]:
+                row.notes.append("  %s: %s" % (kind, line))
+        row.verdict = "PASS" if row.failed == 0 and v.ok else "FAIL"
+        util.say("the board bundle on %s/%s took %s" % (kname, mname, util.elapsed(t0)))
+        report(row)
+    return row, job
 
 
 # The judge must fail a guest that WARNs and one that hangs, for the right
@@ -388,6 +464,18 @@ def run(rows, kernels, machines):
             # Bounce buffers: the lab kernels on virt (a short boot each).
             if m.name == "virt" and k[0].isdigit():
                 jobs.append(boot_job(k, m.name, logdir, skips, bounce=True))
+    # The board bundle: the newest lab kernel of the run on the ZCU102 (the
+    # board-like machine), one guest.
+    lab_kernels = [k for k in kernels if k[0].isdigit()]
+    if lab_kernels and BOARD_BUNDLE_MACHINE in machines:
+        k = lab_kernels[-1]
+        arch = machine.Machine(BOARD_BUNDLE_MACHINE).arch
+        if (k, arch) in failed_targets:
+            r = Row(k, "%s (board bundle)" % BOARD_BUNDLE_MACHINE)
+            r.not_run(failed_targets[(k, arch)])
+            jobs.append((r, None))
+        else:
+            jobs.append(board_bundle_job(k, BOARD_BUNDLE_MACHINE, logdir, skips))
     # The judge's own expected-failure checks, on a lab kernel of the run
     # (the newest on virt where there is one: it boots fastest).
     lab_combos = [(k, m) for k, m in combos if k[0].isdigit()]
@@ -409,6 +497,9 @@ def run(rows, kernels, machines):
             report(row)
     njobs = int(os.environ.get("LAB_JOBS", "2"))
     todo = [(row, job) for row, job in jobs if job]
+    # The board bundle's guest is among the longest (it makes the bundle
+    # first): start it first, so that the lanes end together.
+    todo.sort(key=lambda rj: not rj[0].machine.endswith("(board bundle)"))
     util.say("booting %d guests, %d at a time" % (len(todo), njobs))
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=njobs)
     futures = {pool.submit(job): row for row, job in todo}
@@ -449,13 +540,16 @@ def main(argv=None):
     rows = []
     status = 0
     interrupted = False
+    kernels, machines, described = [], [], {}
+    started = support._now()
     try:
         kernels = scenario.resolve(args.kernels.split()) if args.kernels.split() \
             else scenario.kernels()
         machines = args.machines.split() or machine.names()
         from . import fetch
+        described = {k: fetch.describe(k) for k in kernels}
         util.say("kernels: %s; machines: %s" % (
-            ", ".join("%s (%s)" % (k, fetch.describe(k)) for k in kernels), " ".join(machines)))
+            ", ".join("%s (%s)" % (k, described[k]) for k in kernels), " ".join(machines)))
         run(rows, kernels, machines)
     except KeyboardInterrupt:
         interrupted = True
@@ -472,6 +566,9 @@ def main(argv=None):
         rows.append(r)
     print_table(rows, interrupted)
     figures(rows)
+    support.save(rows, kernels=kernels, machines=machines, started=started,
+                 narrowed=bool(args.kernels.split() or args.machines.split()),
+                 interrupted=interrupted, describe=described.get)
     passed = sum(r.passed for r in rows)
     failed = sum(r.failed for r in rows)
     skipped = sum(r.skipped for r in rows)

@@ -1,8 +1,14 @@
 #!/bin/sh
-# Install the host packages the lab needs (Debian 12), once. Runs as root;
-# anything already installed is left alone. The host's apt configuration is
-# not changed (no foreign architectures are added): the guests' kernels,
-# busybox and libdrm are fetched and extracted into the cache by lab/fetch.py.
+# Install the host packages the lab needs (Debian 12), once:
+#
+#   sh lab/deps.sh        what make check, demo and bench need
+#   sh lab/deps.sh docs   what make docs needs (Sphinx, Graphviz; the kernel
+#                         source for kernel-doc is fetched like the lab's)
+#
+# Runs as root; anything already installed is left alone. The host's apt
+# configuration is not changed (no foreign architectures are added): the
+# guests' kernels, busybox and libdrm are fetched and extracted into the
+# cache by lab/fetch.py.
 #
 # A package index that fails to download (a mirror in the middle of a sync)
 # only warns; downloads are retried; the script fails only when a package
@@ -13,6 +19,15 @@ libssl-dev libelf-dev dpkg-dev device-tree-compiler sparse dt-schema
 qemu-system-arm gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf
 libc6-dev-arm64-cross libc6-dev-armhf-cross debian-archive-keyring
 ca-certificates groff-base"
+# make docs: Debian's Sphinx (PyPI is not used), dot for the diagram, and
+# what lab/fetch.py needs to download and unpack a linux-source package.
+DOCS_PKGS="make python3 xz-utils debian-archive-keyring ca-certificates
+python3-sphinx graphviz"
+case "${1:-}" in
+"") ;;
+docs) PKGS=$DOCS_PKGS ;;
+*) echo "usage: sh lab/deps.sh [docs]" >&2; exit 2 ;;
+esac
 
 say() { echo "[lab deps] $*" >&2; }
 

@@ -291,8 +291,11 @@ def files(t, res, extra=()):
 
 
 def prepare(kname, mname, body, outdir, overlay=None, extra_files=(), debug=True, env=None,
-            command=None):
-    """Build what a boot of kname on mname needs; return a dict for boot()."""
+            command=None, bare=False):
+    """Build what a boot of kname on mname needs; return a dict for boot().
+
+    bare: the initramfs carries only extra_files, not the lab's modules and
+    test programs (the board bundle brings its own)."""
     mach = machine.Machine(mname)
     t, image = target(kname, mach.arch, debug)
     res = built(t)
@@ -304,7 +307,8 @@ def prepare(kname, mname, body, outdir, overlay=None, extra_files=(), debug=True
     tree = dtb.build(mach, getattr(t, "kernel", None), outdir, overlay)
     body = body(t, res) if callable(body) else body
     ird = initramfs.build(os.path.join(outdir, "initramfs.cpio"), mach.debian_arch, body,
-                          mach.poweroff, files(t, res, extra_files),
+                          mach.poweroff,
+                          list(extra_files) if bare else files(t, res, extra_files),
                           modules_root=t.modules_root,
                           modules=DISTRO_MODULES if t.modules_root else (), env=env,
                           command=command)
@@ -317,6 +321,41 @@ def boot(sc, log, append="", **kw):
     from . import qemu
     return qemu.boot(sc["machine"], sc["image"], sc["dtb"], sc["initrd"], log,
                      append=" ".join(a for a in (sc["append"], append) if a), **kw)
+
+
+# The board bundle (make board-bundle, tools/board-bundle/): made for a
+# target as a board user makes it, then unpacked and run in a guest by
+# lab/guest/board-bundle.sh.
+BOARD_BUNDLE_SUITE = "board-bundle"
+
+
+def board_bundle(t, outdir):
+    """Run `make board-bundle` for target t into outdir; return the tarball."""
+    incs, lib = fetch.libdrm({"arm64": "arm64", "arm": "armhf"}[t.arch])
+    log = os.path.join(outdir, "make-board-bundle.log")
+    util.ensure_dir(outdir)
+    open(log, "w").close()
+    util.run_logged(["make", "-C", util.TOP, "--no-print-directory", "board-bundle",
+                     "KDIR=" + t.kdir, "ARCH=" + t.arch, "CROSS_COMPILE=" + build.CROSS[t.arch],
+                     "KSRC=" + t.ksrc, "UAPI=" + t.uapi,
+                     "DRM_CFLAGS=" + " ".join("-I" + i for i in incs), "DRM_LIB=" + lib,
+                     "OUT=" + outdir], log, "make board-bundle for kernel %s/%s"
+                    % (t.name, t.arch))
+    with open(log) as f:
+        lines = [l.strip() for l in f if l.strip().endswith(".tar.gz")]
+    if not lines or not os.path.exists(lines[-1]):
+        raise util.LabError("make board-bundle named no tarball (log: %s)" % log)
+    return lines[-1]
+
+
+def board_bundle_body(t, tarball, heaps):
+    """The body of the guest that runs the bundle as a board user would
+    (on a distribution kernel, after loading its importers as load_lines())."""
+    pre = [l for l in load_lines(t) if "rmem_heap" not in l]
+    return "".join(l + "\n" for l in pre) + ("lab_suite %s sh /etc/lab/board-bundle.sh /lab/%s %s\n"
+            "lab_suite %s-results sh /etc/lab/board-bundle.sh --results\n"
+            % (BOARD_BUNDLE_SUITE, os.path.basename(tarball), " ".join(heaps),
+               BOARD_BUNDLE_SUITE))
 
 
 # The body line that runs prepare()'s command between the markers that

@@ -81,6 +81,7 @@ class ManpageTest(unittest.TestCase):
                 mock.patch.object(check.util, "say"), \
                 mock.patch.object(check.build, "checkpatch", return_value=[]), \
                 mock.patch.object(check.subprocess, "run", return_value=mock.Mock(returncode=0)), \
+                mock.patch.object(check.dkms, "check", return_value=[]), \
                 mock.patch.object(check.build, "manpage_warnings",
                                   return_value=["troff: x.8:3: warning: macro 'BOGUS' not defined"]):
             rows = []

@@ -263,7 +263,8 @@ class CheckpatchListTest(unittest.TestCase):
                 mock.patch.object(check.build, "checkpatch", side_effect=checkpatch), \
                 mock.patch.object(check.subprocess, "run",
                                   return_value=mock.Mock(returncode=0)), \
-                mock.patch.object(check.build, "manpage_warnings", return_value=[]):
+                mock.patch.object(check.build, "manpage_warnings", return_value=[]), \
+                mock.patch.object(check.dkms, "check", return_value=[]):
             rows = []
             check.host_checks(rows, "/nonexistent/src")
         for f in ("selftests/importer/rmem_heap_importer.c",
@@ -271,6 +272,21 @@ class CheckpatchListTest(unittest.TestCase):
                   "selftests/judge-kmod/judge_warn.c"):
             self.assertIn(f, seen["files"])
         self.assertEqual(rows[0].verdict, "PASS")
+
+    def test_dkms_failure_fails_the_host_row(self):
+        with tempfile.TemporaryDirectory() as out, \
+                mock.patch.object(check.util, "OUT", out), \
+                mock.patch.object(check.util, "say"), \
+                mock.patch.object(check.build, "checkpatch", return_value=[]), \
+                mock.patch.object(check.subprocess, "run",
+                                  return_value=mock.Mock(returncode=0)), \
+                mock.patch.object(check.build, "manpage_warnings", return_value=[]), \
+                mock.patch.object(check.dkms, "check",
+                                  return_value=["dkms build failed (exit 10)"]):
+            rows = []
+            check.host_checks(rows, "/nonexistent/src")
+        self.assertEqual(rows[0].verdict, "FAIL")
+        self.assertIn("dkms: dkms build failed (exit 10)", rows[0].notes)
 
 
 if __name__ == "__main__":

@@ -105,6 +105,26 @@ static uint64_t __attr(struct __test_metadata *_metadata, const char *heap,
 }
 #define attr(heap, name) __attr(_metadata, heap, name)
 
+/*
+ * Wait (up to 20 s) until the background worker has zeroed all of @heap's
+ * freed space: the statistics never zero it themselves, so largest_free
+ * reaches the whole region only then.  Returns the bytes still pending.
+ */
+static uint64_t __wait_zeroed(struct __test_metadata *_metadata, const char *heap)
+{
+	uint64_t pending = 0;
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		pending = __attr(_metadata, heap, "zero_pending");
+		if (!pending)
+			break;
+		usleep(10000);
+	}
+	return pending;
+}
+#define wait_zeroed(heap) __wait_zeroed(_metadata, heap)
+
 static int __open_heap(struct __test_metadata *_metadata, const char *name)
 {
 	int fd = rh_open_heap(name);
@@ -415,6 +435,7 @@ TEST_F_TIMEOUT(heap, odd_sizes, 120)
 			err = alloc_fails(hfd, page);
 			EXPECT_EQ(ENOMEM, err) TH_LOG("%s: page alloc on a full pool", h->name);
 			close(fd);
+			EXPECT_EQ(U0, wait_zeroed(h->name));
 			EXPECT_EQ(h->size, attr(h->name, "largest_free"));
 		} else if (!used0) {
 			uint64_t half = h->size / 2 / page * page;
@@ -506,6 +527,7 @@ TEST_F_TIMEOUT(heap, exhaustion, 120)
 		EXPECT_EQ(bufs0, attr(h->name, "buffers"));
 		EXPECT_EQ(h->size - used0, attr(h->name, "free"));
 		if (!used0) {
+			EXPECT_EQ(U0, wait_zeroed(h->name));
 			EXPECT_EQ(h->size, attr(h->name, "largest_free"));
 		}
 		close(hfd);
@@ -659,9 +681,10 @@ TEST_F_TIMEOUT(heap, pre_zeroed_free_space, 180)
 		EXPECT_EQ(U0, attr(h->name, "used"));
 		whole_region_round(_metadata, h, hfd, "pre-zeroed", 0x3c);
 
-		/* the stats zero what is pending before they are taken */
+		/* the stats never zero: the free space is free, not ready */
 		EXPECT_EQ(h->size, attr(h->name, "free"));
-		EXPECT_EQ(U0, attr(h->name, "zero_pending"));
+		EXPECT_GE(h->size, attr(h->name, "zero_pending"));
+		EXPECT_EQ(U0, wait_zeroed(h->name));
 		close(hfd);
 	}
 	skip_if_none(done);
@@ -2152,6 +2175,347 @@ TEST_F(lab, unload_with_live_buffers)
 		gem_close(vfd, handle);
 		close(vfd);
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* the zeroing worker under fire (debugfs knobs in .zeroing/)           */
+/* ------------------------------------------------------------------ */
+
+#define ZK_DIR		RH_DEBUGFS "/.zeroing"
+
+static int zk_write(const char *knob, const char *val)
+{
+	char path[256];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), ZK_DIR "/%s", knob);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static uint64_t zk_waits(void)
+{
+	char buf[32];
+
+	if (rh_read_file(ZK_DIR "/waits", buf, sizeof(buf)) <= 0)
+		return UINT64_MAX;
+	return strtoull(buf, NULL, 10);
+}
+
+/* Map @fd (@len bytes) and return the offset of its first non-zero byte. */
+static size_t buf_first_nonzero(int fd, size_t len)
+{
+	unsigned char *p;
+	size_t bad;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return 0;
+	rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	bad = find_nonzero(p, len);
+	rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	munmap(p, len);
+	return bad;
+}
+
+FIXTURE(zeroing) {
+	struct rh_heap heaps[RH_MAX_HEAPS];
+	int nheaps;
+};
+
+FIXTURE_SETUP(zeroing)
+{
+	self->nheaps = rh_discover(self->heaps, RH_MAX_HEAPS);
+	ASSERT_LT(0, self->nheaps);
+	ASSERT_EQ(0, access(ZK_DIR "/hold", W_OK)) {
+		TH_LOG("%s/hold: %s (debugfs mounted?)", ZK_DIR, strerror(errno));
+	}
+}
+
+FIXTURE_TEARDOWN(zeroing)
+{
+	zk_write("delay_ms", "0");
+	zk_write("hold", "0");
+}
+
+/* An idle no-map heap, its free space all zeroed; NULL at the end. */
+static const struct rh_heap *next_idle_nomap(struct __test_metadata *_metadata,
+					     FIXTURE_DATA(zeroing) *self, int *i)
+{
+	while (*i < self->nheaps) {
+		const struct rh_heap *h = &self->heaps[(*i)++];
+
+		if (h->reusable != 0)
+			continue;
+		if (__attr(_metadata, h->name, "used")) {
+			TH_LOG("%s: not idle, left out", h->name);
+			continue;
+		}
+		EXPECT_EQ(U0, __wait_zeroed(_metadata, h->name));
+		return h;
+	}
+	return NULL;
+}
+
+/*
+ * With the worker held, freed space stays dirty however often the
+ * statistics are read, and an allocation zeroes only what it needs: one
+ * chunk for the first MiB, one more for a page after it.
+ */
+TEST_F_TIMEOUT(zeroing, held, 120)
+{
+	const struct rh_heap *h;
+	int i = 0, n = 0;
+
+	while ((h = next_idle_nomap(_metadata, self, &i))) {
+		uint64_t pending;
+		int hfd = open_heap(h->name), a, b, r;
+
+		ASSERT_EQ(0, zk_write("hold", "1"));
+		whole_region_round(_metadata, h, hfd, "held", 0x77);
+		for (r = 0; r < 5; r++) {
+			EXPECT_EQ(h->size, attr(h->name, "zero_pending"));
+			EXPECT_EQ(U0, attr(h->name, "largest_free"));
+			EXPECT_EQ(h->size, attr(h->name, "free"));
+			usleep(50000);
+		}
+
+		ASSERT_EQ(0, rh_alloc(hfd, RH_MIB, &a));
+		EXPECT_EQ((size_t)RH_MIB, buf_first_nonzero(a, RH_MIB));
+		pending = attr(h->name, "zero_pending");
+		EXPECT_EQ(h->size - RH_MIB, pending) {
+			TH_LOG("%s: a 1 MiB allocation zeroed %" PRIu64 " bytes",
+			       h->name, h->size - pending);
+		}
+		ASSERT_EQ(0, rh_alloc(hfd, page_sz(), &b));
+		EXPECT_EQ(page_sz(), buf_first_nonzero(b, page_sz()));
+		EXPECT_EQ(h->size - 2 * RH_MIB, attr(h->name, "zero_pending"));
+		close(a);
+		close(b);
+
+		ASSERT_EQ(0, zk_write("hold", "0"));
+		EXPECT_EQ(U0, wait_zeroed(h->name));
+		EXPECT_EQ(h->size, attr(h->name, "largest_free"));
+		close(hfd);
+		n++;
+	}
+	if (!n)
+		SKIP(return, "no idle no-map heap");
+}
+
+struct zalloc_arg {
+	const char *heap;
+	uint64_t len;
+	int ret, fd;
+	uint64_t ns;
+};
+
+static void *zalloc_thread(void *p)
+{
+	struct zalloc_arg *a = p;
+	uint64_t t0 = rh_now_ns();
+	int hfd = rh_open_heap(a->heap);
+
+	a->fd = -1;
+	a->ret = hfd < 0 ? hfd : rh_alloc(hfd, a->len, &a->fd);
+	a->ns = rh_now_ns() - t0;
+	if (hfd >= 0)
+		close(hfd);
+	return NULL;
+}
+
+/*
+ * The one dirty chunk is being zeroed (slowly) by one allocation when a
+ * second one arrives: the second waits for it instead of failing, and
+ * exactly one of the two gets the space, zeroed.
+ */
+TEST_F_TIMEOUT(zeroing, wait_for_others, 120)
+{
+	const struct rh_heap *h;
+	int i = 0, n = 0;
+
+	while ((h = next_idle_nomap(_metadata, self, &i))) {
+		struct zalloc_arg a = { .heap = h->name, .len = RH_MIB };
+		struct zalloc_arg b = { .heap = h->name, .len = page_sz() };
+		int hfd = open_heap(h->name), y, z, won = 0;
+		uint64_t waits0;
+		pthread_t ta;
+
+		ASSERT_EQ(0, rh_alloc(hfd, h->size - RH_MIB, &y));
+		ASSERT_EQ(0, rh_alloc(hfd, RH_MIB, &z));
+		ASSERT_EQ(0, zk_write("hold", "1"));
+		close(z);
+		EXPECT_EQ(RH_MIB, attr(h->name, "zero_pending"));
+		ASSERT_EQ(0, zk_write("delay_ms", "500"));
+		waits0 = zk_waits();
+
+		ASSERT_EQ(0, pthread_create(&ta, NULL, zalloc_thread, &a));
+		usleep(150000);
+		zalloc_thread(&b);
+		pthread_join(ta, NULL);
+
+		EXPECT_LT(waits0, zk_waits()) TH_LOG("%s: nobody waited", h->name);
+		EXPECT_LE(250000000ull, b.ns) {
+			TH_LOG("%s: the second allocation returned after %" PRIu64 " ms",
+			       h->name, b.ns / 1000000);
+		}
+		won = !a.ret + !b.ret;
+		EXPECT_EQ(1, won) {
+			TH_LOG("%s: 1 MiB: %s, a page: %s", h->name,
+			       a.ret ? strerror(-a.ret) : "got it",
+			       b.ret ? strerror(-b.ret) : "got it");
+		}
+		EXPECT_TRUE(a.ret == 0 || a.ret == -ENOMEM);
+		EXPECT_TRUE(b.ret == 0 || b.ret == -ENOMEM);
+		if (!a.ret) {
+			EXPECT_EQ((size_t)RH_MIB, buf_first_nonzero(a.fd, RH_MIB));
+			close(a.fd);
+		}
+		if (!b.ret) {
+			EXPECT_EQ(page_sz(), buf_first_nonzero(b.fd, page_sz()));
+			close(b.fd);
+		}
+		close(y);
+		ASSERT_EQ(0, zk_write("delay_ms", "0"));
+		ASSERT_EQ(0, zk_write("hold", "0"));
+		EXPECT_EQ(U0, wait_zeroed(h->name));
+		EXPECT_EQ(U0, attr(h->name, "used"));
+		close(hfd);
+		n++;
+	}
+	if (!n)
+		SKIP(return, "no idle no-map heap");
+}
+
+/*
+ * An allocation that has a whole region to zero itself (slowly) ends
+ * soon after SIGKILL, not after the region; nothing is lost.
+ */
+TEST_F_TIMEOUT(zeroing, fatal_signal, 120)
+{
+	const struct rh_heap *h;
+	int i = 0, n = 0;
+
+	while ((h = next_idle_nomap(_metadata, self, &i))) {
+		int hfd = open_heap(h->name), status;
+		uint64_t t0, ms;
+		pid_t pid;
+
+		ASSERT_EQ(0, zk_write("hold", "1"));
+		whole_region_round(_metadata, h, hfd, "dirty", 0x99);
+		ASSERT_EQ(0, zk_write("delay_ms", "200"));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			int fd;
+
+			rh_alloc(hfd, h->size, &fd);
+			_exit(3);
+		}
+		usleep(500000);
+		t0 = rh_now_ns();
+		ASSERT_EQ(0, kill(pid, SIGKILL));
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ms = (rh_now_ns() - t0) / 1000000;
+		EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+		EXPECT_GT(2000ull, ms) {
+			TH_LOG("%s: the killed allocation ended %" PRIu64 " ms later",
+			       h->name, ms);
+		}
+		EXPECT_LT(U0, attr(h->name, "zero_pending"));
+		ASSERT_EQ(0, zk_write("delay_ms", "0"));
+		ASSERT_EQ(0, zk_write("hold", "0"));
+		EXPECT_EQ(U0, wait_zeroed(h->name));
+		EXPECT_EQ(U0, attr(h->name, "used"));
+		EXPECT_EQ(U0, attr(h->name, "buffers"));
+		whole_region_round(_metadata, h, hfd, "after the kill", 0);
+		close(hfd);
+		n++;
+	}
+	if (!n)
+		SKIP(return, "no idle no-map heap");
+}
+
+struct zrace_arg {
+	const char *heap;
+	unsigned int seed;
+	int iters, bad, failed;
+};
+
+static void *zrace_thread(void *p)
+{
+	struct zrace_arg *a = p;
+	int hfd = rh_open_heap(a->heap), it;
+
+	if (hfd < 0) {
+		a->failed = a->iters;
+		return NULL;
+	}
+	for (it = 0; it < a->iters; it++) {
+		uint64_t len = ((uint64_t)(rand_r(&a->seed) % 128) + 1) * 4096;
+		unsigned char *m;
+		int fd;
+
+		if (rh_alloc(hfd, len, &fd)) {
+			a->failed++;
+			continue;
+		}
+		m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED) {
+			a->bad++;
+			close(fd);
+			continue;
+		}
+		rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW);
+		if (find_nonzero(m, len) != len)
+			a->bad++;
+		memset(m, 0xa0 + (it & 15), len);
+		rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW);
+		munmap(m, len);
+		close(fd);
+	}
+	close(hfd);
+	return NULL;
+}
+
+/*
+ * Four threads allocate, check, dirty and free buffers of up to 512 KiB
+ * while the worker zeroes what they free: every byte they are given
+ * reads zero.
+ */
+TEST_F_TIMEOUT(zeroing, race, 300)
+{
+	const struct rh_heap *h;
+	int i = 0, n = 0;
+
+	while ((h = next_idle_nomap(_metadata, self, &i))) {
+		struct zrace_arg args[4];
+		pthread_t t[4];
+		int k, bad = 0, failed = 0;
+
+		for (k = 0; k < 4; k++) {
+			args[k] = (struct zrace_arg){ .heap = h->name, .seed = 1234 + k,
+						       .iters = 60 };
+			ASSERT_EQ(0, pthread_create(&t[k], NULL, zrace_thread, &args[k]));
+		}
+		for (k = 0; k < 4; k++) {
+			pthread_join(t[k], NULL);
+			bad += args[k].bad;
+			failed += args[k].failed;
+		}
+		EXPECT_EQ(0, bad) TH_LOG("%s: %d buffers not zero", h->name, bad);
+		EXPECT_EQ(0, failed) TH_LOG("%s: %d allocations failed", h->name, failed);
+		EXPECT_EQ(U0, attr(h->name, "used"));
+		EXPECT_EQ(U0, wait_zeroed(h->name));
+		n++;
+	}
+	if (!n)
+		SKIP(return, "no idle no-map heap");
 }
 
 TEST_HARNESS_MAIN
