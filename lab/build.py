@@ -12,6 +12,7 @@ import subprocess
 from . import fetch, util
 
 CROSS = {"arm64": "aarch64-linux-gnu-", "arm": "arm-linux-gnueabihf-"}
+HEAPCTL = os.path.join(util.TOP, "tools", "rmem-heapctl")
 
 
 class Target:
@@ -109,6 +110,11 @@ def tests(target, outdir):
                          "UAPI=" + target.uapi, "O=" + out, "CC32=" + CROSS["arm"] + "gcc",
                          "DRM_LIB=" + lib, "rmem_heap_ctl32"], log,
                         "building the 32-bit uAPI test for kernel %s" % target.name)
+    # rmem-heapctl, a tool for people, goes next to the tests (on the
+    # guest's PATH): the heapctl suites run it.
+    util.run_logged(["make", "-C", HEAPCTL, "CROSS_COMPILE=" + CROSS[target.arch],
+                     "UAPI=" + target.uapi, "O=" + out], log,
+                    "building rmem-heapctl for kernel %s/%s" % (target.name, target.arch))
     return {n: os.path.join(out, n) for n in os.listdir(out)
             if os.access(os.path.join(out, n), os.X_OK) and not os.path.isdir(os.path.join(out, n))}
 
@@ -121,6 +127,26 @@ def checkpatch(ksrc, files, log):
     with open(log, "w") as f:
         f.write(r.stdout + r.stderr)
     return [l for l in r.stdout.splitlines() if re.search(r"(ERROR|WARNING|CHECK):", l)]
+
+
+MANPAGE = os.path.join(util.TOP, "tools", "rmem-heapctl", "rmem-heapctl.8")
+
+
+def manpage_warnings(page, log):
+    """groff's warnings of every kind (-ww) about a man page, and its
+    errors; return its problem lines (none: clean)."""
+    try:
+        r = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", page],
+                           capture_output=True, text=True,
+                           env=dict(os.environ, LC_ALL="C.UTF-8"))
+    except OSError as e:
+        return ["groff did not run (%s): lab/deps.sh installs groff-base" % e]
+    with open(log, "w") as f:
+        f.write(r.stdout + r.stderr)
+    lines = [l for l in (r.stdout + r.stderr).splitlines() if l.strip()]
+    if r.returncode:
+        lines.append("groff exited %d" % r.returncode)
+    return lines
 
 
 def place_in_tree(tree):

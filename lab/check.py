@@ -93,7 +93,8 @@ def unit_tests(rows):
 
 
 def host_checks(rows, newest_src):
-    """Checks that run once, on the host: style, device-tree schema, docs, DKMS."""
+    """Checks that run once, on the host: style, device-tree schema, docs,
+    DKMS and the man page."""
     row = Row("-", "host", os.path.join(util.OUT, "logs", "host"))
     util.ensure_dir(row.log)
     util.say("checkpatch --strict on the kernel sources (%s)" % os.path.basename(newest_src))
@@ -131,6 +132,12 @@ def host_checks(rows, newest_src):
         problems = [str(e)]
     util.say("  dkms took %s" % util.elapsed(t0))
     row.check(not problems, "dkms: " + "; ".join(problems))
+    util.say("groff -ww: the man page rmem-heapctl(8)")
+    log = os.path.join(row.log, "manpage.log")
+    warns = build.manpage_warnings(build.MANPAGE, log)
+    for w in warns[:10]:
+        util.say("  " + w)
+    row.check(not warns, "rmem-heapctl.8: %d groff problems (%s)" % (len(warns), log))
     rows.append(row)
     report(row)
 

@@ -18,7 +18,7 @@ PKGS="make gcc libc6-dev rsync python3 perl bc flex bison cpio xz-utils kmod
 libssl-dev libelf-dev dpkg-dev device-tree-compiler python3-libfdt sparse dt-schema
 qemu-system-arm gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf
 libc6-dev-arm64-cross libc6-dev-armhf-cross debian-archive-keyring
-ca-certificates"
+ca-certificates groff-base"
 # make docs: Debian's Sphinx (PyPI is not used), dot for the diagram, and
 # what lab/fetch.py needs to download and unpack a linux-source package.
 DOCS_PKGS="make python3 xz-utils debian-archive-keyring ca-certificates

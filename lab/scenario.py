@@ -204,6 +204,15 @@ def load_lines(t):
     return lines
 
 
+# rmem-heapctl (tools/rmem-heapctl): its text output and error messages
+# (heapctl.sh), its --json output checked against RMEM_HEAP_IOC_INFO
+# (rmem_heapctl_test). Both set the module parameter bus_addr and put it
+# back; both want the heaps idle, so they run after the other suites'
+# buffers are gone and before the module is unloaded.
+HEAPCTL_LINES = ["lab_suite heapctl sh /etc/lab/heapctl.sh",
+                 "lab_suite rmem_heapctl_test ./rmem_heapctl_test"]
+
+
 def test_body(t, res, heaps=(), lifetime_loops=10):
     """The init script's body that loads the driver and runs every suite."""
     lines = load_lines(t)
@@ -221,6 +230,7 @@ def test_body(t, res, heaps=(), lifetime_loops=10):
     lines.append("lab_suite dmabuf-heap sh /etc/lab/dmabuf-heap.sh")
     # allocation failures injected (failslab, fail_page_alloc; fail-nth)
     lines.append("lab_suite fault ./rmem_heap_fault")
+    lines += HEAPCTL_LINES
     if t.builtin:
         lines.append("lab_suite kunit sh /etc/lab/kunit.sh")
     elif kunit_available(t, res):

@@ -1,13 +1,16 @@
 """Unit tests of lab/check.py's runner: what a failed build leaves in the
-table (no kernel is built and no guest boots here).
+table, and the host row's man page check (no kernel is built and no guest
+boots here).
 
     python3 -m unittest discover -s lab -t . -p 'test_*.py' -v
 """
 
+import os
+import tempfile
 import unittest
 from unittest import mock
 
-from lab import check, util
+from lab import build, check, util
 
 
 def fail_arm(kname, arch, debug=True):
@@ -44,3 +47,45 @@ class NotRunTest(unittest.TestCase):
         rows = self.run_matrix(["6.1"], ["zynq"])
         builds = [r for r in rows if r.machine.startswith("build-")]
         self.assertEqual([(r.machine, r.verdict) for r in builds], [("build-arm", "FAIL")])
+
+
+class ManpageTest(unittest.TestCase):
+    """The host row's man page check: groff -ww must print nothing."""
+
+    def warnings(self, text):
+        with tempfile.TemporaryDirectory() as d:
+            page = os.path.join(d, "x.8")
+            with open(page, "w") as f:
+                f.write(text)
+            return build.manpage_warnings(page, os.path.join(d, "log"))
+
+    def test_the_tool_s_page_is_clean(self):
+        with tempfile.TemporaryDirectory() as d:
+            self.assertEqual(build.manpage_warnings(build.MANPAGE, os.path.join(d, "log")), [])
+
+    def test_a_page_with_mistakes_is_not(self):
+        self.assertEqual(self.warnings(".TH X 8\n.SH NAME\nx \\- y\n"), [])
+        bad = self.warnings(".TH X 8\n.SH NAME\nx \\- y\n.BOGUS z\n\\*[nostring]\n")
+        self.assertEqual(len(bad), 2, bad)
+        self.assertTrue(all("warning" in l for l in bad), bad)
+
+    def test_no_groff_is_a_problem_not_a_pass(self):
+        with mock.patch.object(build.subprocess, "run", side_effect=FileNotFoundError("groff")):
+            w = build.manpage_warnings(build.MANPAGE, "/nonexistent/log")
+        self.assertEqual(len(w), 1)
+        self.assertIn("groff-base", w[0])
+
+    def test_the_host_row_fails_on_a_warning(self):
+        with tempfile.TemporaryDirectory() as out, \
+                mock.patch.object(check.util, "OUT", out), \
+                mock.patch.object(check.util, "say"), \
+                mock.patch.object(check.build, "checkpatch", return_value=[]), \
+                mock.patch.object(check.subprocess, "run", return_value=mock.Mock(returncode=0)), \
+                mock.patch.object(check.dkms, "check", return_value=[]), \
+                mock.patch.object(check.build, "manpage_warnings",
+                                  return_value=["troff: x.8:3: warning: macro 'BOGUS' not defined"]):
+            rows = []
+            check.host_checks(rows, "/nonexistent/src")
+        self.assertEqual(rows[0].verdict, "FAIL")
+        self.assertTrue(any(n.startswith("rmem-heapctl.8: 1 groff problems") for n in rows[0].notes),
+                        rows[0].notes)

@@ -94,6 +94,51 @@ class TestBodyTest(unittest.TestCase):
             self.assertLess(names.index("rmem_heap_test"), names.index("rmem_heap_import"))
 
 
+class HeapctlTest(unittest.TestCase):
+    """rmem-heapctl's two suites run in every full guest that has our
+    module, after the suites that hold buffers and before the unload."""
+
+    def test_both_suites_after_the_others_and_before_lifetime(self):
+        res = {"kos": {"rmem_heap": "x", "rmem_heap_kunit": "y", scenario.IMPORTER_KO: "z"}}
+        for t in (target(), target("intree", builtin=True), debian()):
+            lines = scenario.test_body(t, res, ["rmem"]).splitlines()
+            names = [l.split()[1] for l in lines if l.startswith("lab_suite ")]
+            self.assertIn("lab_suite heapctl sh /etc/lab/heapctl.sh", lines, t.name)
+            self.assertIn("lab_suite rmem_heapctl_test ./rmem_heapctl_test", lines, t.name)
+            for other in ("rmem_heap_test", "rmem_heap_import", "v4l2", "dmabuf-heap"):
+                self.assertLess(names.index(other), names.index("heapctl"), t.name)
+            if "lifetime" in names:
+                self.assertLess(names.index("rmem_heapctl_test"), names.index("lifetime"))
+
+    def test_not_in_the_short_bodies(self):
+        res = {"kos": {"rmem_heap": "x", scenario.IMPORTER_KO: "z"}}
+        for body in (scenario.bounce_body(target(), res),
+                     scenario.highmem_body(target(), res, ["high"])):
+            self.assertNotIn("heapctl", body)
+
+    def test_the_guest_script_is_there(self):
+        self.assertTrue(os.path.isfile(os.path.join(util.TOP, "lab", "guest", "heapctl.sh")))
+
+    def test_the_tool_is_built_next_to_the_tests(self):
+        calls = []
+        with tempfile.TemporaryDirectory() as out, \
+                mock.patch.object(build.fetch, "libdrm", return_value=(["/i"], "/l")), \
+                mock.patch.object(build.os, "listdir", return_value=[]), \
+                mock.patch.object(build.util, "say"), \
+                mock.patch.object(build.util, "run_logged",
+                                  side_effect=lambda cmd, *a, **k: calls.append(cmd)):
+            for arch, cross in (("arm64", "aarch64-linux-gnu-"), ("arm", "arm-linux-gnueabihf-")):
+                calls.clear()
+                t = target()
+                t.arch = arch
+                build.tests(t, out)
+                tool = [c for c in calls if build.HEAPCTL in c]
+                self.assertEqual(len(tool), 1, calls)
+                self.assertIn("CROSS_COMPILE=" + cross, tool[0])
+                self.assertIn("UAPI=" + t.uapi, tool[0])
+                self.assertIn("O=" + os.path.join(out, "selftests"), tool[0])
+
+
 class CtlTest(unittest.TestCase):
     """The control device's suite runs in every full guest; its 32-bit build
     only where one was built (an arm64 kernel with CONFIG_COMPAT)."""
@@ -218,6 +263,7 @@ class CheckpatchListTest(unittest.TestCase):
                 mock.patch.object(check.build, "checkpatch", side_effect=checkpatch), \
                 mock.patch.object(check.subprocess, "run",
                                   return_value=mock.Mock(returncode=0)), \
+                mock.patch.object(check.build, "manpage_warnings", return_value=[]), \
                 mock.patch.object(check.dkms, "check", return_value=[]):
             rows = []
             check.host_checks(rows, "/nonexistent/src")
@@ -234,6 +280,7 @@ class CheckpatchListTest(unittest.TestCase):
                 mock.patch.object(check.build, "checkpatch", return_value=[]), \
                 mock.patch.object(check.subprocess, "run",
                                   return_value=mock.Mock(returncode=0)), \
+                mock.patch.object(check.build, "manpage_warnings", return_value=[]), \
                 mock.patch.object(check.dkms, "check",
                                   return_value=["dkms build failed (exit 10)"]):
             rows = []
