@@ -2457,7 +2457,7 @@ static void *zrace_thread(void *p)
 		return NULL;
 	}
 	for (it = 0; it < a->iters; it++) {
-		uint64_t len = ((uint64_t)(rand_r(&a->seed) % 128) + 1) * 4096;
+		uint64_t len = ((uint64_t)(rand_r(&a->seed) % 64) + 1) * 4096;
 		unsigned char *m;
 		int fd;
 
@@ -2484,7 +2484,7 @@ static void *zrace_thread(void *p)
 }
 
 /*
- * Four threads allocate, check, dirty and free buffers of up to 512 KiB
+ * Four threads allocate, check, dirty and free buffers of up to 256 KiB
  * while the worker zeroes what they free: every byte they are given
  * reads zero.
  */
@@ -2500,7 +2500,7 @@ TEST_F_TIMEOUT(zeroing, race, 300)
 
 		for (k = 0; k < 4; k++) {
 			args[k] = (struct zrace_arg){ .heap = h->name, .seed = 1234 + k,
-						       .iters = 60 };
+						       .iters = 25 };
 			ASSERT_EQ(0, pthread_create(&t[k], NULL, zrace_thread, &args[k]));
 		}
 		for (k = 0; k < 4; k++) {
