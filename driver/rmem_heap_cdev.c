@@ -43,6 +43,7 @@ static long rmem_heap_cdev_alloc(struct rmem_heap *heap,
 				 void __user *uarg, unsigned int out_size)
 {
 	struct dma_buf *dmabuf;
+	size_t len;
 	int fd;
 
 	if (data->fd)
@@ -51,14 +52,16 @@ static long rmem_heap_cdev_alloc(struct rmem_heap *heap,
 		return -EINVAL;
 	if (data->heap_flags & ~DMA_HEAP_VALID_HEAP_FLAGS)
 		return -EINVAL;
-	if (!data->len)
+	/* as the framework: a size_t, page aligned; wrapping to 0 is EINVAL */
+	len = PAGE_ALIGN((size_t)data->len);
+	if (!len)
 		return -EINVAL;
 
 	fd = get_unused_fd_flags(data->fd_flags);
 	if (fd < 0)
 		return fd;
 
-	dmabuf = rmem_heap_buffer_alloc(heap, data->len, data->fd_flags);
+	dmabuf = rmem_heap_buffer_alloc(heap, len, data->fd_flags);
 	if (IS_ERR(dmabuf)) {
 		put_unused_fd(fd);
 		return PTR_ERR(dmabuf);
@@ -94,9 +97,8 @@ static long rmem_heap_cdev_ioctl(struct file *file, unsigned int ucmd,
 	if (nr >= ARRAY_SIZE(rmem_heap_ioctl_cmds))
 		return -EINVAL;
 	nr = array_index_nospec(nr, ARRAY_SIZE(rmem_heap_ioctl_cmds));
+	/* the framework looks at the number only, not the type: so do we */
 	kcmd = rmem_heap_ioctl_cmds[nr];
-	if (_IOC_TYPE(ucmd) != _IOC_TYPE(kcmd))
-		return -ENOTTY;
 
 	/* the delta between the caller's and our idea of the struct */
 	drv_size = _IOC_SIZE(kcmd);

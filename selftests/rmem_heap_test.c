@@ -945,6 +945,10 @@ TEST_F(heap, alloc_ioctl_abi)
 		EXPECT_EQ(EINVAL, alloc_expect_einval(hfd, page, O_RDWR | 0x80000000u, 0, 0));
 		EXPECT_EQ(EINVAL, alloc_expect_einval(hfd, page, O_RDWR | O_CLOEXEC, 0, 3));
 		EXPECT_EQ(EINVAL, alloc_expect_einval(hfd, page, O_RDWR | O_CLOEXEC, 0, 0x7fffffff));
+		/* rounded up to pages it wraps to 0: EINVAL, as the framework says */
+		EXPECT_EQ(EINVAL, alloc_expect_einval(hfd, UINT64_MAX, O_RDWR | O_CLOEXEC, 0, 0));
+		EXPECT_EQ(EINVAL, alloc_expect_einval(hfd, UINT64_MAX - page + 2,
+						      O_RDWR | O_CLOEXEC, 0, 0));
 
 		/* an unknown command number of the same magic */
 		ret = ioctl(hfd, _IOWR(DMA_HEAP_IOC_MAGIC, 0x5, struct dma_heap_allocation_data), &d);
