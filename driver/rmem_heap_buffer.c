@@ -343,6 +343,12 @@ void rmem_heap_cm_cpu(struct rmem_heap_buffer *buffer, size_t offset,
 
 	if (!IS_ENABLED(CONFIG_DMABUF_HEAPS_RMEM_CACHE_MODEL))
 		return;
+	/*
+	 * A no-map buffer nothing ever mapped cacheable: the CPU can reach
+	 * no line of it (its free zeroes it through a non-cacheable mapping).
+	 */
+	if (!nc && !buffer->pages && !READ_ONCE(buffer->cacheable))
+		return;
 	if (dir != DMA_TO_DEVICE)
 		rmem_heap_cm_note(buffer->pool, phys, len,
 				  nc ? RMEM_HEAP_CM_NC_READ :
