@@ -204,6 +204,12 @@ def load_lines(t):
     return lines
 
 
+# Operations of the fuzz suite per guest: what fits in about two minutes on
+# the slowest guest (rmem_heap_fuzz prints its ops/s); `make fuzz-soak` runs
+# 10 million.
+FUZZ_OPS = 30000
+
+
 def test_body(t, res, heaps=()):
     """The init script's body that loads the driver and runs every suite."""
     lines = load_lines(t)
@@ -219,6 +225,7 @@ def test_body(t, res, heaps=()):
     lines.append("lab_suite rmem_heap_import ./rmem_heap_import")
     lines.append(v4l2_line(t))
     lines.append("lab_suite dmabuf-heap sh /etc/lab/dmabuf-heap.sh")
+    lines.append("lab_suite fuzz sh /etc/lab/fuzz.sh %d" % FUZZ_OPS)
     if t.builtin:
         lines.append("lab_suite kunit sh /etc/lab/kunit.sh")
     elif kunit_available(t, res):
