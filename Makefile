@@ -7,13 +7,16 @@
 #   make docs      Documentation/ as HTML in out/docs/html; fails on any
 #                  kernel-doc or Sphinx warning
 #   make support-table  README's support table from out/results.json
+#   make fuzz-soak  rmem_heap_fuzz for FUZZ_OPS (10 million) operations in one
+#                  guest (FUZZ_KERNEL=7.3 FUZZ_MACHINE=zcu102 FUZZ_SEED=N);
+#                  hours on the lab's TCG guests
 #
 # KERNELS="6.1 7.2" MACHINES="virt zynq" narrow the matrix.
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 PYTHON ?= python3
 
-.PHONY: all module clean check demo bench deps deps-docs docs support-table
+.PHONY: all module clean check demo bench deps deps-docs docs support-table fuzz-soak
 
 all: module
 
@@ -44,3 +47,12 @@ demo: deps
 
 bench: deps
 	@$(PYTHON) -m lab.bench $(if $(KERNELS),--kernels "$(KERNELS)")
+
+FUZZ_OPS ?= 10000000
+FUZZ_KERNEL ?= newest
+FUZZ_MACHINE ?= zcu102
+FUZZ_TIMEOUT ?= 172800
+
+fuzz-soak: deps
+	@./tools/lab --kernel $(FUZZ_KERNEL) --machine $(FUZZ_MACHINE) --timeout $(FUZZ_TIMEOUT) \
+		-- $(if $(FUZZ_SEED),env RMEM_HEAP_FUZZ_SEED=$(FUZZ_SEED)) sh /etc/lab/fuzz.sh $(FUZZ_OPS)
