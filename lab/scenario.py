@@ -207,7 +207,7 @@ def load_lines(t):
 # Operations of the fuzz suite per guest: what fits in about two minutes on
 # the slowest guest (rmem_heap_fuzz prints its ops/s); `make fuzz-soak` runs
 # 10 million.
-FUZZ_OPS = 30000
+FUZZ_OPS = 24000
 
 
 def test_body(t, res, heaps=()):
