@@ -14,6 +14,9 @@
 #                  rules (DESTDIR=, PREFIX=; RMEM_HEAPCTL=no leaves the tool out)
 #   make board-bundle KDIR=.. ARCH=.. CROSS_COMPILE=..  one tarball of the
 #                  module and the tests for a real board (out/board-bundle-*)
+#   make fuzz-soak  rmem_heap_fuzz for FUZZ_OPS (10 million) operations in one
+#                  guest (FUZZ_KERNEL=7.3 FUZZ_MACHINE=zcu102 FUZZ_SEED=N);
+#                  hours on the lab's TCG guests
 #
 # KERNELS="6.1 7.2" MACHINES="virt zynq" narrow the matrix.
 # Documentation/packaging.rst: make install, DKMS, Yocto/PetaLinux, in-tree.
@@ -37,7 +40,8 @@ CTL_DIR := tools/rmem-heapctl
 RMEM_HEAPCTL ?= yes
 
 .PHONY: all module modules_install install install-ctl install-headers \
-	install-udev board-bundle clean check demo bench soak deps deps-docs docs support-table
+	install-udev board-bundle clean check demo bench soak deps deps-docs docs support-table \
+	fuzz-soak
 
 all: module
 
@@ -103,3 +107,12 @@ bench: deps
 soak: deps
 	@$(PYTHON) -m lab.soak $(if $(SOAK_MINUTES),--minutes "$(SOAK_MINUTES)") \
 		$(if $(KERNELS),--kernels "$(KERNELS)") $(if $(MACHINES),--machines "$(MACHINES)")
+
+FUZZ_OPS ?= 10000000
+FUZZ_KERNEL ?= newest
+FUZZ_MACHINE ?= zcu102
+FUZZ_TIMEOUT ?= 172800
+
+fuzz-soak: deps
+	@./tools/lab --kernel $(FUZZ_KERNEL) --machine $(FUZZ_MACHINE) --timeout $(FUZZ_TIMEOUT) \
+		-- $(if $(FUZZ_SEED),env RMEM_HEAP_FUZZ_SEED=$(FUZZ_SEED)) sh /etc/lab/fuzz.sh $(FUZZ_OPS)

@@ -139,6 +139,33 @@ class HeapctlTest(unittest.TestCase):
                 self.assertIn("O=" + os.path.join(out, "selftests"), tool[0])
 
 
+class FuzzTest(unittest.TestCase):
+    """The fuzz suite runs in every full guest, with the module still loaded
+    (before lifetime unloads it), its count given; its script runs the
+    fuzzer the selftests Makefile builds."""
+
+    def test_fuzz_suite_in_every_full_body(self):
+        res = {"kos": {"rmem_heap": "x", "rmem_heap_kunit": "y",
+                       scenario.IMPORTER_KO: "z"}}
+        for t in (target(), target("intree", builtin=True)):
+            lines = scenario.test_body(t, res, ["rmem"]).splitlines()
+            line = "lab_suite fuzz sh /etc/lab/fuzz.sh %d" % scenario.FUZZ_OPS
+            self.assertIn(line, lines, t.name)
+            names = [l.split()[1] for l in lines if l.startswith("lab_suite ")]
+            if "lifetime" in names:
+                self.assertLess(names.index("fuzz"), names.index("lifetime"))
+        self.assertGreater(scenario.FUZZ_OPS, 0)
+
+    def test_script_and_build(self):
+        with open(os.path.join(util.TOP, "lab", "guest", "fuzz.sh")) as f:
+            script = f.read()
+        self.assertIn("/lab/rmem_heap_fuzz", script)
+        self.assertIn("--ops", script)
+        with open(os.path.join(util.TOP, "selftests", "Makefile")) as f:
+            mk = f.read()
+        self.assertRegex(mk, r"BINS :=[^\n]*(\\\n[^\n]*)*\$\(O\)/rmem_heap_fuzz")
+
+
 class CtlTest(unittest.TestCase):
     """The control device's suite runs in every full guest; its 32-bit build
     only where one was built (an arm64 kernel with CONFIG_COMPAT)."""
