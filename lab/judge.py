@@ -27,9 +27,11 @@ REPORTS = [
         r"|releasing a pinned lock|lock\(s\) held by .* detected"
         r"|WARNING: .*lock.*detected")),
     # A kmemleak that switched itself off has checked nothing: a failure too.
+    # (Not "Cannot allocate a scan area, scanning the full object": kmemleak
+    # goes on, scanning more; the fault suite's injected failures reach it.)
     ("kmemleak", re.compile(r"kmemleak: \d+ new suspected memory leaks|unreferenced object 0x"
                             r"|kmemleak: Memory pool empty|kmemleak: Kernel memory leak detector"
-                            r" disabled|kmemleak: Cannot allocate")),
+                            r" disabled|kmemleak: Cannot allocate(?! a scan area)")),
     # DMA-API debug reports name a driver and a device; its two start-up
     # lines ("preallocated N debug entries", "debugging enabled") are not.
     ("DMA-API", re.compile(r"DMA-API: (?!preallocated \d+ debug entries|debugging enabled)")),

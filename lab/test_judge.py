@@ -173,6 +173,17 @@ class JudgeLogTest(unittest.TestCase):
              "(see /sys/kernel/debug/kmemleak)")])
         self.assertEqual(v.reason(), "kmemleak report")
 
+    def test_kmemleak_that_stops_is_a_report_a_smaller_scan_area_is_not(self):
+        clean = read_log("virt-7.3-clean.log")
+        scan = "[  392.146700] kmemleak: Cannot allocate a scan area, scanning the full object\n"
+        v = judge.judge(scan + clean)
+        self.assertEqual(v.reports, [])
+        self.assertTrue(v.ok)
+        off = "[  392.146700] kmemleak: Cannot allocate a kmemleak_object structure\n"
+        v = judge.judge(off + clean)
+        self.assertEqual(kinds(v), ["kmemleak"])
+        self.assertFalse(v.ok)
+
     def test_panic_without_done(self):
         for timed_out in (False, True):
             v = judge_log("virt-6.1-panic-init.log", timed_out=timed_out)

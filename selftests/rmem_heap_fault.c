@@ -3,8 +3,8 @@
  * rmem_heap_fault: allocation failures inside the kernel, on purpose.
  *
  * failslab and fail_page_alloc through the per-task fail-nth interface:
- * for each operation (allocation, mmap, attach, map, vmap, partial CPU
- * access, probe), fail its 1st, 2nd, ... fault-injectable call until the
+ * for each operation (allocation, mmap, attach, map, partial CPU access
+ * and heap figures, probe), fail its 1st, 2nd, ... fault-injectable call until the
  * operation succeeds with no failure injected.  Each injected failure must
  * come back to the caller as an errno with nothing changed (usage back to
  * what it was); an operation that succeeds anyway must give a correct
@@ -335,7 +335,7 @@ TEST_F_TIMEOUT(fault, control, 600)
 	close(ctl);
 }
 
-/* Attach, map and vmap through the test importer. */
+/* Attach and map through the test importer. */
 TEST_F_TIMEOUT(fault, import, 900)
 {
 	int i;
@@ -356,18 +356,20 @@ TEST_F_TIMEOUT(fault, import, 900)
 		ASSERT_EQ(0, ioctl(self->ifd, RHI_IOC_DEV_CREATE, &dc));
 		ASSERT_EQ(0, rh_alloc(hfd, BUF_LEN, &buf));
 
-		/* stage 0: attach, 1: map (attached), 2: vmap fill + check */
-		for (stage = 0; stage < 3; stage++) {
-			static const char * const what[] = { "attach", "map", "vmap" };
+		/*
+		 * stage 0: attach, 1: map (attached).  Not vmap: the dma-buf
+		 * core WARNs on any exporter's vmap failure (WARN_ON_ONCE in
+		 * dma_buf_vmap()), so an injected one would fail the boot
+		 * whatever the driver does; vmap under memory pressure is the
+		 * import suite's and the stress suite's.
+		 */
+		for (stage = 0; stage < 2; stage++) {
+			static const char * const what[] = { "attach", "map" };
 			struct walk w = { 0 };
 
 			for (k = 1, done = 0; k < MAX_NTH && !done; k++) {
 				struct rhi_attach at = { .dev_id = dc.dev_id, .fd = buf };
 				struct rhi_map m = { 0 };
-				struct rhi_cpu c = {
-					.fd = buf, .op = RHI_CPU_FILL, .length = BUF_LEN,
-					.byte = 0x3c,
-				};
 				struct rhi_id id = { 0 };
 				int ret = 0, injected;
 
@@ -378,10 +380,8 @@ TEST_F_TIMEOUT(fault, import, 900)
 				nth_arm(&self->nth, k);
 				if (stage == 0)
 					ret = ioctl(self->ifd, RHI_IOC_ATTACH, &at) ? -errno : 0;
-				else if (stage == 1)
-					ret = ioctl(self->ifd, RHI_IOC_MAP, &m) ? -errno : 0;
 				else
-					ret = ioctl(self->ifd, RHI_IOC_CPU, &c) ? -errno : 0;
+					ret = ioctl(self->ifd, RHI_IOC_MAP, &m) ? -errno : 0;
 				injected = nth_disarm(&self->nth);
 				w.points += injected;
 				if (ret) {
@@ -397,10 +397,6 @@ TEST_F_TIMEOUT(fault, import, 900)
 				if (stage == 1 && !ret) {
 					id.id = at.attach_id;
 					EXPECT_EQ(0, ioctl(self->ifd, RHI_IOC_UNMAP, &id));
-				}
-				if (stage == 2 && !ret) {
-					c.op = RHI_CPU_CHECK;
-					EXPECT_EQ(0, ioctl(self->ifd, RHI_IOC_CPU, &c));
 				}
 				if (stage > 0 || !ret) {
 					id.id = at.attach_id;

@@ -170,11 +170,23 @@ total_s=0
 n=0
 nsuites=$(echo "$suites" | wc -l)
 
+# grab_log: append to dmesg.txt the kernel log lines newer than the last
+# one it holds.  Taken after every suite: a long run (the lifetime suite's
+# load/unload cycles) overruns the kernel's log buffer.
+last=-1
+grab_log() {
+	dmesg | awk -v last="$last" '{ t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t)
+		if (t + 0 > last + 0) print }' >> "$RESULTS/dmesg.txt"
+	t=$(tail -n 1 "$RESULTS/dmesg.txt" 2>/dev/null | sed 's/^\[ *//; s/\].*//')
+	[ -n "$t" ] && last=$t
+}
+
 main() {
 	echo "TAP version 13"
 	echo "# rmem-heap board bundle on $(uname -r) $(uname -m); results in $RESULTS"
 	echo "1..$nsuites"
 	echo "rmem-heap board bundle: run.sh starts" > /dev/kmsg 2>/dev/null
+	grab_log
 	for s in $suites; do
 		n=$((n + 1))
 		echo "# Subtest: $s"
@@ -184,6 +196,7 @@ main() {
 			tee "$RESULTS/$s.tap" | sed 's/^/    /'
 		cd "$here" || exit 1
 		loud
+		grab_log
 		rc=$(cat "$RESULTS/$s.rc")
 		set -- $(count "$RESULTS/$s.tap")
 		p=$1 f=$2 sk=$3
@@ -208,7 +221,7 @@ main() {
 		fi
 	done
 	echo "rmem-heap board bundle: run.sh ends" > /dev/kmsg 2>/dev/null
-	dmesg > "$RESULTS/dmesg.txt"
+	grab_log
 	echo "# kernel log: $RESULTS/dmesg.txt ($(wc -l < "$RESULTS/dmesg.txt") lines)"
 	echo "$total_p passed, $total_f failed, $total_s skipped"
 	[ "$total_f" = 0 ]
