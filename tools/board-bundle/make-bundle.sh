@@ -92,11 +92,12 @@ done
 
 if [ -f "$top/tools/rmem-heapctl/Makefile" ]; then
 	say "rmem-heapctl"
-	cp -a "$top/tools/rmem-heapctl" "$work/src/"
-	make -C "$work/src/rmem-heapctl" CROSS_COMPILE="$CROSS_COMPILE" \
-		> "$work/rmem-heapctl.log" 2>&1 ||
+	# built from the tree (it takes <linux/rmem_heap.h> from include/uapi
+	# there), into the work directory
+	make -C "$top/tools/rmem-heapctl" O="$work/rmem-heapctl" \
+		CROSS_COMPILE="$CROSS_COMPILE" > "$work/rmem-heapctl.log" 2>&1 ||
 		{ tail -n 30 "$work/rmem-heapctl.log"; exit 1; }
-	cp "$work/src/rmem-heapctl/rmem-heapctl" "$stage/bin/"
+	cp "$work/rmem-heapctl/rmem-heapctl" "$stage/bin/"
 else
 	say "no tools/rmem-heapctl in this tree: the bundle has no rmem-heapctl"
 fi
