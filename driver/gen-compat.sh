@@ -86,6 +86,12 @@ echo '/* MODULE_IMPORT_NS("NS") string form (6.13+) */'
 define RMEM_HEAP_IMPORT_NS_STRING \
 	"$(has "$inc/module.h" 'define[[:space:]]+MODULE_IMPORT_NS\(ns\)[[:space:]]+MODULE_INFO\(import_ns,[[:space:]]*ns\)')"
 
+echo '/* the framework writes the ioctl argument back even when the'
+echo ' * allocation failed (6.1: EFAULT then wins); only a full source tree'
+echo ' * tells, header packages answer 0 */'
+define RMEM_HEAP_ALLOC_COPIES_BACK_ON_ERROR \
+	"$(has "$srctree/drivers/dma-buf/dma-heap.c" 'ret = dma_heap_ioctl_allocate\(file, kdata\);')"
+
 echo '/* system_dfl_wq, which replaces system_unbound_wq (6.12.y, 6.18+) */'
 define RMEM_HEAP_HAVE_SYSTEM_DFL_WQ \
 	"$(has "$inc/workqueue.h" 'extern struct workqueue_struct \*system_dfl_wq;')"

@@ -38,6 +38,21 @@ static int rmem_heap_cdev_open(struct inode *inode, struct file *file)
 	return nonseekable_open(inode, file);
 }
 
+/*
+ * A failed allocation's errno, as the framework of this kernel answers it:
+ * where it writes the argument back regardless (6.1), a failing write
+ * turns the error into -EFAULT.
+ */
+static long rmem_heap_cdev_failed(long err,
+				  struct dma_heap_allocation_data *data,
+				  void __user *uarg, unsigned int out_size)
+{
+	if (RMEM_HEAP_ALLOC_COPIES_BACK_ON_ERROR &&
+	    copy_to_user(uarg, data, out_size))
+		return -EFAULT;
+	return err;
+}
+
 static long rmem_heap_cdev_alloc(struct rmem_heap *heap,
 				 struct dma_heap_allocation_data *data,
 				 void __user *uarg, unsigned int out_size)
@@ -46,25 +61,24 @@ static long rmem_heap_cdev_alloc(struct rmem_heap *heap,
 	size_t len;
 	int fd;
 
-	if (data->fd)
-		return -EINVAL;
-	if (data->fd_flags & ~DMA_HEAP_VALID_FD_FLAGS)
-		return -EINVAL;
-	if (data->heap_flags & ~DMA_HEAP_VALID_HEAP_FLAGS)
-		return -EINVAL;
+	if (data->fd ||
+	    data->fd_flags & ~DMA_HEAP_VALID_FD_FLAGS ||
+	    data->heap_flags & ~DMA_HEAP_VALID_HEAP_FLAGS)
+		return rmem_heap_cdev_failed(-EINVAL, data, uarg, out_size);
 	/* as the framework: a size_t, page aligned; wrapping to 0 is EINVAL */
 	len = PAGE_ALIGN((size_t)data->len);
 	if (!len)
-		return -EINVAL;
+		return rmem_heap_cdev_failed(-EINVAL, data, uarg, out_size);
 
 	fd = get_unused_fd_flags(data->fd_flags);
 	if (fd < 0)
-		return fd;
+		return rmem_heap_cdev_failed(fd, data, uarg, out_size);
 
 	dmabuf = rmem_heap_buffer_alloc(heap, len, data->fd_flags);
 	if (IS_ERR(dmabuf)) {
 		put_unused_fd(fd);
-		return PTR_ERR(dmabuf);
+		return rmem_heap_cdev_failed(PTR_ERR(dmabuf), data, uarg,
+					     out_size);
 	}
 
 	data->fd = fd;
