@@ -36,8 +36,8 @@ class Machine:
         # boot.
         broken = sec.get("broken", "").strip()
         self.broken_overlay = os.path.join(util.TOP, broken) if broken else None
-        # Module load/unload cycles of the lifetime suite (char-device mode):
-        # seconds each on a KASAN guest, so the full count runs on one machine.
+        # Module load/unload cycles of the lifetime suite on KASAN kernels
+        # (seconds each under TCG); kernels without KASAN run 100.
         self.lifetime_loops = int(sec.get("lifetime_loops", "10"))
 
     @property

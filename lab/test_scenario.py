@@ -166,6 +166,20 @@ class FuzzTest(unittest.TestCase):
         self.assertRegex(mk, r"BINS :=[^\n]*(\\\n[^\n]*)*\$\(O\)/rmem_heap_fuzz")
 
 
+class LifetimeLoopsTest(unittest.TestCase):
+    """100 load/unload cycles where loads are cheap (no KASAN); the
+    machine's count on KASAN kernels."""
+
+    def test_loops_follow_kasan(self):
+        res = {"kos": {"rmem_heap": "x", scenario.IMPORTER_KO: "z"}}
+        kasan = target("6.1")
+        kasan.config = {"CONFIG_KASAN": "y"}
+        for t, want in ((kasan, 10), (debian(), 100)):
+            lines = scenario.test_body(t, res, ["rmem"], lifetime_loops=10).splitlines()
+            self.assertIn("lab_suite lifetime env RMEM_LIFETIME_LOOPS=%d sh "
+                          "/etc/lab/lifetime.sh" % want, lines, t.name)
+
+
 class CtlTest(unittest.TestCase):
     """The control device's suite runs in every full guest; its 32-bit build
     only where one was built (an arm64 kernel with CONFIG_COMPAT)."""
