@@ -22,7 +22,7 @@ import threading
 import time
 import traceback
 
-from . import build, dkms, judge, machine, qemu, scenario, support, tap, util
+from . import broken, build, dkms, judge, machine, qemu, scenario, support, tap, util
 
 
 class Row:
@@ -481,7 +481,11 @@ def run(rows, kernels, machines):
             # Broken bindings: the lab kernels on the machines that have a
             # broken overlay (zcu102 and zynq: a short boot each).
             if m.broken_overlay and k[0].isdigit():
-                jobs.append(boot_job(k, m.name, logdir, skips, broken=True))
+                if k in broken.NO_BOOT:
+                    util.say("no broken-bindings boot of %s on %s: %s"
+                             % (k, m.name, broken.NO_BOOT[k]))
+                else:
+                    jobs.append(boot_job(k, m.name, logdir, skips, broken=True))
     # The board bundle: the newest lab kernel of the run on the ZCU102 (the
     # board-like machine), one guest.
     lab_kernels = [k for k in kernels if k[0].isdigit()]
