@@ -69,6 +69,12 @@ static long rmem_heap_cdev_alloc(struct rmem_heap *heap,
 	len = PAGE_ALIGN((size_t)data->len);
 	if (!len)
 		return rmem_heap_cdev_failed(-EINVAL, data, uarg, out_size);
+	/*
+	 * Not as the framework: a 32-bit kernel's would allocate the low 32
+	 * bits of a larger length, a silently wrong buffer.
+	 */
+	if (data->len > SIZE_MAX)
+		return rmem_heap_cdev_failed(-ENOMEM, data, uarg, out_size);
 
 	fd = get_unused_fd_flags(data->fd_flags);
 	if (fd < 0)
