@@ -93,6 +93,19 @@ static inline ssize_t rh_read_file(const char *path, char *buf, size_t len)
 	return total;
 }
 
+/* Write @val to the file at @path (sysfs, debugfs). Returns 0 or -errno. */
+static inline int rh_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /* A sysfs word attribute: "<word>\n". Returns 0 or -errno (-EINVAL: format). */
 static inline int rh_read_str(const char *heap, const char *attr, char *buf, size_t len)
 {

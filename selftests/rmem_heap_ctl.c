@@ -87,18 +87,6 @@ static int alloc_from(const char *name, uint64_t len, int *buf)
 	return ret;
 }
 
-static int write_param(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* Big-endian cells of a reserved-memory property. */
 static uint64_t be_cells(const unsigned char *p, unsigned int cells)
 {
@@ -451,11 +439,11 @@ TEST_F(ctl, foreign_fds)
 	/* another exporter's dma-buf: the kernel's system heap */
 	if (alloc_from("system", 64 * RH_KIB, &sys) == 0) {
 		EXPECT_EQ(-EINVAL, cd_access(self->fd, sys, RMEM_HEAP_ACCESS_READ, 0, 1));
-		if (write_param(BUS_ADDR_PARAM, "1") == 0) {
+		if (rh_write_file(BUS_ADDR_PARAM, "1") == 0) {
 			EXPECT_EQ(-EINVAL, cd_bus_addr(self->fd, sys, &ba));
 			EXPECT_EQ(-EINVAL, cd_bus_addr(self->fd, null, &ba));
 			EXPECT_EQ(-EBADF, cd_bus_addr(self->fd, -1, &ba));
-			write_param(BUS_ADDR_PARAM, "0");
+			rh_write_file(BUS_ADDR_PARAM, "0");
 		}
 		close(sys);
 	} else {
@@ -474,7 +462,7 @@ TEST_F(ctl, bus_addr)
 	ASSERT_LT(0, rh_read_file(BUS_ADDR_PARAM, old, sizeof(old))) {
 		TH_LOG("%s: %s", BUS_ADDR_PARAM, strerror(errno));
 	}
-	ASSERT_EQ(0, write_param(BUS_ADDR_PARAM, "0"));
+	ASSERT_EQ(0, rh_write_file(BUS_ADDR_PARAM, "0"));
 	for (i = 0; i < self->nheaps; i++) {
 		const struct rh_heap *h = &self->heaps[i];
 		int a, b, status;
@@ -483,9 +471,9 @@ TEST_F(ctl, bus_addr)
 		ASSERT_EQ(0, alloc_from(h->name, 64 * RH_KIB, &a));
 		ASSERT_EQ(0, alloc_from(h->name, 128 * RH_KIB, &b));
 
-		ASSERT_EQ(0, write_param(BUS_ADDR_PARAM, "0"));
+		ASSERT_EQ(0, rh_write_file(BUS_ADDR_PARAM, "0"));
 		EXPECT_EQ(-EOPNOTSUPP, cd_bus_addr(self->fd, a, &ba));
-		ASSERT_EQ(0, write_param(BUS_ADDR_PARAM, "1"));
+		ASSERT_EQ(0, rh_write_file(BUS_ADDR_PARAM, "1"));
 
 		memset(&ba, 0, sizeof(ba));
 		ba.fd = a;
@@ -526,7 +514,7 @@ TEST_F(ctl, bus_addr)
 		close(a);
 		close(b);
 	}
-	write_param(BUS_ADDR_PARAM, old[0] == 'Y' ? "1" : "0");
+	rh_write_file(BUS_ADDR_PARAM, old[0] == 'Y' ? "1" : "0");
 }
 
 TEST_HARNESS_MAIN

@@ -31,18 +31,6 @@
 /* fail-nth                                                             */
 /* ------------------------------------------------------------------ */
 
-static int put_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /*
  * Every fault-injectable call of this task may fail, whatever its gfp
  * flags and order; nothing fails at random (probability stays 0), and a
@@ -62,7 +50,7 @@ static int faults_setup(int on)
 	int ret;
 
 	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
-		ret = put_str(knobs[i].path, on ? knobs[i].on : knobs[i].off);
+		ret = rh_write_file(knobs[i].path, on ? knobs[i].on : knobs[i].off);
 		if (ret)
 			return ret;
 	}

@@ -2190,16 +2190,9 @@ TEST_F(lab, unload_with_live_buffers)
 static int zk_write(const char *knob, const char *val)
 {
 	char path[256];
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), ZK_DIR "/%s", knob);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return rh_write_file(path, val);
 }
 
 static uint64_t zk_waits(void)

@@ -665,14 +665,7 @@ static int is_ours(const char *name)
 
 static int write_param(const char *val)
 {
-	int fd = open(BUS_ADDR_PARAM, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -EIO;
+	return rh_write_file(BUS_ADDR_PARAM, val);
 }
 
 /*
