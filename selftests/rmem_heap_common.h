@@ -207,6 +207,15 @@ static inline struct rh_heap *rh_find(struct rh_heap *heaps, int n, const char *
 	return NULL;
 }
 
+/* Is @heap a node of the kernel's dma-heap framework (dma-heap mode)? */
+static inline int rh_in_dma_heap_mode(const char *heap)
+{
+	char path[32 + RH_NAME_LEN];
+
+	snprintf(path, sizeof(path), "/sys/class/dma_heap/%.*s", RH_NAME_LEN, heap);
+	return !access(path, F_OK);
+}
+
 /* Open /dev/dma_heap/<name>. Returns fd or -errno. */
 static inline int rh_open_heap(const char *name)
 {

@@ -245,15 +245,6 @@ static int dbg_lookup(const char *heap, const char *bufname, struct dbg_entry *e
 	return ret;
 }
 
-/* Heap registered through the kernel dma-heap core (dma_heap_add mode)? */
-static int in_dma_heap_mode(const char *heap)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "/sys/class/dma_heap/%s", heap);
-	return !access(path, F_OK);
-}
-
 static void log_heap(struct __test_metadata *_metadata, const struct rh_heap *h)
 {
 	TH_LOG("heap %s: %s, %s, %" PRIu64 " bytes", h->name,
@@ -415,7 +406,7 @@ TEST_F_TIMEOUT(heap, odd_sizes, 120)
 			       h->size + page, err ? strerror(err) : "succeeded");
 		}
 		/* 32-bit dma-heap core truncates len to size_t: not ours */
-		if (sizeof(long) == 8 || !in_dma_heap_mode(h->name)) {
+		if (sizeof(long) == 8 || !rh_in_dma_heap_mode(h->name)) {
 			err = alloc_fails(hfd, (1ull << 32) + page);
 			EXPECT_NE(0, err) TH_LOG("%s: len 4 GiB + page succeeded", h->name);
 		}
