@@ -222,11 +222,24 @@ static void rmem_heap_nomap_unmap_dma_buf(struct dma_buf_attachment *attachment,
 	mutex_unlock(&buffer->lock);
 }
 
+/* Does a device that does not snoop have the buffer mapped? (buffer->lock) */
+static bool rmem_heap_nomap_device_mapped(struct rmem_heap_buffer *buffer)
+{
+	struct rmem_heap_attachment *a;
+
+	list_for_each_entry(a, &buffer->attachments, list)
+		if (a->mapped && !rmem_heap_nomap_snoops(a->dev))
+			return true;
+	return false;
+}
+
 /*
  * CPU access brackets: before it (for_cpu) drop lines a device may have
  * made stale, after it write back what the CPU dirtied.  A CPU that only
  * writes has nothing to invalidate and one that only read nothing to clean
- * (as dma-direct); uncached and coherent buffers need neither.
+ * (as dma-direct); uncached and coherent buffers need neither.  Nor does
+ * a buffer no device has mapped: map cleans it and unmap invalidates it
+ * (rule 3 of "CPU caches"), as the kernel's heaps sync mapped attachments.
  */
 static int rmem_heap_nomap_cpu_access(struct rmem_heap_buffer *buffer,
 				      size_t offset, size_t len,
@@ -238,7 +251,8 @@ static int rmem_heap_nomap_cpu_access(struct rmem_heap_buffer *buffer,
 
 	mutex_lock(&buffer->lock);
 	if (policy == RMEM_HEAP_CACHED &&
-	    dir != (for_cpu ? DMA_TO_DEVICE : DMA_FROM_DEVICE)) {
+	    dir != (for_cpu ? DMA_TO_DEVICE : DMA_FROM_DEVICE) &&
+	    rmem_heap_nomap_device_mapped(buffer)) {
 		ret = rmem_heap_nomap_maint_locked(buffer, offset, len,
 						   for_cpu ? dir :
 						   DMA_TO_DEVICE, for_cpu);
