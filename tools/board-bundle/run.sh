@@ -204,6 +204,11 @@ main() {
 		if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
 			f=1
 			why=" # exit status $rc with no failing test line"
+		elif [ $((p + f + sk)) = 0 ] && [ "$s" = dmabuf-heap ] &&
+		     ! grep -qw FAIL "$RESULTS/$s.tap"; then
+			# the kernel's own selftest prints plain text on 6.1:
+			# judged by its exit status and FAIL lines (as lab/tap.py)
+			p=1
 		elif [ $((p + f + sk)) = 0 ]; then
 			f=1
 			why=" # no results"
