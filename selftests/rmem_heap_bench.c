@@ -25,6 +25,9 @@
  *    (rmem vs video-uncached, frames vs frames-uncached) relative to
  *    anonymous memory.
  *
+ * 4. What a user waits for (bench_user() below).
+ * 5. Import cost (bench_import() below).
+ *
  * Prints a table and machine-readable lines starting with "BENCH ".
  * Missing heaps are skipped with a message.  Exit status is 0 unless the
  * process itself cannot run (bad option, no memory).
@@ -36,6 +39,7 @@
 #include <sched.h>
 
 #include "rmem_heap_common.h"
+#include "importer/rmem_heap_importer.h"
 
 #define NSIZES	4
 #define BW_SIZE	(4 * RH_MIB)
@@ -551,6 +555,317 @@ static void bench_bw(struct rh_heap *hs, int nh)
 }
 
 /*
+ * 4. What a user waits for, ours beside the kernel's system heap in the
+ *    same boot: touching every page of a fresh 32 MiB mapping (mmap
+ *    included), a video-frame cycle (allocate 8 MiB, mmap, write all of
+ *    it, munmap, close) and CPU bandwidth over 1 MiB through mmap with
+ *    DMA_BUF_IOCTL_SYNC brackets around every pass (no device has the
+ *    buffer mapped).  Each figure is the median of its runs; the medians of
+ *    the odd and of the even runs are printed too, and "agree" says whether
+ *    they are within 10% of each other.
+ */
+#define TOUCH_SIZE	(32 * RH_MIB)
+#define FRAME_SIZE	(8 * RH_MIB)
+#define SYNC_SIZE	RH_MIB
+#define USER_REPS	21
+
+static const char * const user_heaps[] = {
+	"system", "rmem", "video-uncached", "frames", "frames-uncached",
+	"coherent",
+};
+
+#define N_USER	(sizeof(user_heaps) / sizeof(user_heaps[0]))
+
+struct fig {
+	uint64_t med, half[2];	/* ns: all runs, odd runs, even runs */
+	int runs;
+};
+
+enum { F_TOUCH, F_FRAME, F_SYNC_RD, F_SYNC_WR, N_FIGS };
+
+static const char * const fig_names[N_FIGS] = {
+	"touch32M", "frame8M", "sync_read1M", "sync_write1M",
+};
+
+static void fig_of(struct fig *f, uint64_t *t, int n)
+{
+	uint64_t h[2][USER_REPS];
+	int i, k[2] = { 0, 0 };
+
+	for (i = 0; i < n; i++)
+		h[i % 2][k[i % 2]++] = t[i];
+	f->half[0] = median(h[0], k[0]);
+	f->half[1] = median(h[1], k[1]);
+	f->med = median(t, n);
+	f->runs = n;
+}
+
+static int fig_agrees(const struct fig *f)
+{
+	uint64_t lo = f->half[0] < f->half[1] ? f->half[0] : f->half[1];
+	uint64_t hi = f->half[0] ^ f->half[1] ^ lo;
+
+	return hi <= lo + lo / 10;
+}
+
+/* mmap a fresh buffer and write one byte of each page: ns, or -errno */
+static int64_t touch_once(int hfd)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uint64_t t0;
+	int fd, ret;
+	size_t off;
+	char *p;
+
+	ret = rh_alloc(hfd, TOUCH_SIZE, &fd);
+	if (ret)
+		return ret;
+	t0 = rh_now_ns();
+	p = mmap(NULL, TOUCH_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	for (off = 0; off < TOUCH_SIZE; off += (size_t)pg)
+		p[off] = 1;
+	barrier_ptr(p);
+	t0 = rh_now_ns() - t0;
+	munmap(p, TOUCH_SIZE);
+	close(fd);
+	return (int64_t)t0;
+}
+
+/* allocate, map, write all, unmap, free: ns, or -errno */
+static int64_t frame_once(int hfd, int i)
+{
+	uint64_t t0 = rh_now_ns();
+	int fd, ret;
+	void *p;
+
+	ret = rh_alloc(hfd, FRAME_SIZE, &fd);
+	if (ret)
+		return ret;
+	p = mmap(NULL, FRAME_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	memset(p, i % 255 + 1, FRAME_SIZE);
+	barrier_ptr(p);
+	munmap(p, FRAME_SIZE);
+	close(fd);
+	return (int64_t)(rh_now_ns() - t0);
+}
+
+/* read and write passes over a mapped buffer, each inside a SYNC bracket */
+static int sync_passes(int hfd, int n, uint64_t *tr, uint64_t *tw)
+{
+	int fd, ret, i;
+	void *p;
+
+	ret = rh_alloc(hfd, SYNC_SIZE, &fd);
+	if (ret)
+		return ret;
+	p = mmap(NULL, SYNC_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	memset(p, 0, SYNC_SIZE);
+	for (i = 0; i < n && !ret; i++) {
+		uint64_t t0 = rh_now_ns();
+
+		ret = rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+		memset(p, i % 255 + 1, SYNC_SIZE);
+		barrier_ptr(p);
+		ret = ret ?: rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+		tw[i] = rh_now_ns() - t0;
+		t0 = rh_now_ns();
+		ret = ret ?: rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+		sink += read_words(p, SYNC_SIZE);
+		ret = ret ?: rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+		tr[i] = rh_now_ns() - t0;
+	}
+	munmap(p, SYNC_SIZE);
+	close(fd);
+	return ret;
+}
+
+/* The four figures of one heap; 0 or -errno. */
+static int user_figs(const char *name, struct fig *f)
+{
+	uint64_t t[N_FIGS][USER_REPS];
+	int n = quick ? USER_REPS / 3 | 1 : USER_REPS, i, ret;
+	int hfd = rh_open_heap(name);
+	int64_t v;
+
+	if (hfd < 0)
+		return hfd;
+	/* one untimed round first: the first touch of a region is cold */
+	v = touch_once(hfd);
+	v = v < 0 ? v : frame_once(hfd, 0);
+	for (i = 0; i < n && v >= 0; i++) {
+		v = touch_once(hfd);
+		t[F_TOUCH][i] = (uint64_t)v;
+		if (v >= 0)
+			v = frame_once(hfd, i);
+		t[F_FRAME][i] = (uint64_t)v;
+	}
+	ret = v < 0 ? (int)v : sync_passes(hfd, n, t[F_SYNC_RD], t[F_SYNC_WR]);
+	close(hfd);
+	if (ret)
+		return ret;
+	for (i = 0; i < N_FIGS; i++)
+		fig_of(&f[i], t[i], n);
+	return 0;
+}
+
+static void bench_user(void)
+{
+	struct fig f[N_USER][N_FIGS];
+	int ok[N_USER], ret, k;
+	size_t i;
+
+	printf("\nWhat a user waits for, vs the kernel's system heap in this boot (median of %d runs; agree: odd and even runs within 10%%)\n\n",
+	       quick ? USER_REPS / 3 | 1 : USER_REPS);
+	printf("| heap | touch 32 MiB mapping (ms) | vs system | frame cycle 8 MiB (ms) | vs system | read 1 MiB with SYNC (MB/s) | vs system | write 1 MiB with SYNC (MB/s) | vs system | agree |\n");
+	printf("|---|---|---|---|---|---|---|---|---|---|\n");
+	for (i = 0; i < N_USER; i++) {
+		ret = user_figs(user_heaps[i], f[i]);
+		ok[i] = !ret;
+		if (ret) {
+			printf("| %s | skipped: %s | | | | | | | | |\n", user_heaps[i],
+			       strerror(-ret));
+			printf("BENCH user heap=%s error=%d\n", user_heaps[i], -ret);
+			continue;
+		}
+	}
+	for (i = 0; i < N_USER; i++) {
+		double rel[N_FIGS];
+		int agree = 1;
+
+		if (!ok[i])
+			continue;
+		for (k = 0; k < N_FIGS; k++) {
+			/* times: ours/system; bandwidths (1/time): system/ours */
+			double r = ok[0] ? (double)f[i][k].med / (double)f[0][k].med : 0;
+
+			rel[k] = k >= F_SYNC_RD && r ? 1.0 / r : r;
+			agree &= fig_agrees(&f[i][k]);
+		}
+		printf("| %s | %.2f | %.2fx | %.2f | %.2fx | %.0f | %.2fx | %.0f | %.2fx | %s |\n",
+		       user_heaps[i], f[i][F_TOUCH].med / 1e6, rel[F_TOUCH],
+		       f[i][F_FRAME].med / 1e6, rel[F_FRAME],
+		       SYNC_SIZE / (f[i][F_SYNC_RD].med / 1e9) / 1e6, rel[F_SYNC_RD],
+		       SYNC_SIZE / (f[i][F_SYNC_WR].med / 1e9) / 1e6, rel[F_SYNC_WR],
+		       agree ? "yes" : "no");
+		for (k = 0; k < N_FIGS; k++)
+			printf("BENCH user heap=%s fig=%s runs=%d median_ns=%" PRIu64
+			       " odd_ns=%" PRIu64 " even_ns=%" PRIu64 " rel_system=%.3f agree=%d\n",
+			       user_heaps[i], fig_names[k], f[i][k].runs, f[i][k].med,
+			       f[i][k].half[0], f[i][k].half[1], rel[k], fig_agrees(&f[i][k]));
+	}
+}
+
+/*
+ * 5. Import cost: dma_buf_map_attachment() + unmap for a non-coherent
+ *    device of the test importer (rmem_heap_importer.ko), the attachment
+ *    made once and mapped again and again, beside the system heap.  The
+ *    first map of an attachment is timed on its own.
+ */
+#define IMPORT_REPS	15
+
+static const size_t import_sizes[] = { RH_MIB, 8 * RH_MIB };
+
+/* ns of the first map and median ns of later map+unmap pairs; 0 or -errno */
+static int import_ns(int ifd, uint32_t dev, const char *heap, size_t len,
+		     uint64_t *first, uint64_t *again)
+{
+	struct rhi_attach at = { .dev_id = dev };
+	struct rhi_map m = { .dir = RHI_DIR_BIDIRECTIONAL };
+	struct rhi_id id = { 0 };
+	uint64_t t[IMPORT_REPS], t0;
+	int hfd = rh_open_heap(heap), fd, ret, i;
+
+	if (hfd < 0)
+		return hfd;
+	ret = rh_alloc(hfd, len, &fd);
+	close(hfd);
+	if (ret)
+		return ret;
+	at.fd = fd;
+	if (ioctl(ifd, RHI_IOC_ATTACH, &at)) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	m.attach_id = id.id = at.attach_id;
+	for (i = -1; i < IMPORT_REPS && !ret; i++) {
+		t0 = rh_now_ns();
+		if (ioctl(ifd, RHI_IOC_MAP, &m) || ioctl(ifd, RHI_IOC_UNMAP, &id))
+			ret = -errno;
+		t0 = rh_now_ns() - t0;
+		if (i < 0)
+			*first = t0;
+		else
+			t[i] = t0;
+	}
+	ioctl(ifd, RHI_IOC_DETACH, &id);
+	close(fd);
+	if (!ret)
+		*again = median(t, IMPORT_REPS);
+	return ret;
+}
+
+static void bench_import(void)
+{
+	static const char * const heaps[] = { "system", "rmem", "frames", "video-uncached" };
+	struct rhi_dev_create dc = { .dma_bits = 64 };
+	int ifd = open(RHI_DEVICE, O_RDWR | O_CLOEXEC), ret;
+	uint64_t first[2], again[2], sys[2] = { 0, 0 };
+	size_t i, s;
+
+	printf("\nImport: map + unmap of one attachment by a non-coherent device, median of %d (the first map apart), vs the system heap\n\n",
+	       IMPORT_REPS);
+	if (ifd < 0 || ioctl(ifd, RHI_IOC_DEV_CREATE, &dc)) {
+		printf("# SKIP import: %s: %s (load rmem_heap_importer.ko)\n", RHI_DEVICE,
+		       strerror(errno));
+		printf("BENCH import skipped=no_importer\n");
+		if (ifd >= 0)
+			close(ifd);
+		return;
+	}
+	printf("| heap | size | first map+unmap (us) | map+unmap again (us) | vs system |\n");
+	printf("|---|---|---:|---:|---:|\n");
+	for (i = 0; i < sizeof(heaps) / sizeof(heaps[0]); i++) {
+		for (s = 0; s < 2; s++) {
+			ret = import_ns(ifd, dc.dev_id, heaps[i], import_sizes[s],
+					&first[s], &again[s]);
+			if (ret) {
+				printf("| %s | %zu KiB | skipped: %s | | |\n", heaps[i],
+				       import_sizes[s] / RH_KIB, strerror(-ret));
+				printf("BENCH import heap=%s size=%zu error=%d\n", heaps[i],
+				       import_sizes[s], -ret);
+				continue;
+			}
+			if (i == 0)
+				sys[s] = again[s];
+			printf("| %s | %zu KiB | %.1f | %.1f | %.2fx |\n", heaps[i],
+			       import_sizes[s] / RH_KIB, first[s] / 1e3, again[s] / 1e3,
+			       sys[s] ? (double)again[s] / (double)sys[s] : 0.0);
+			printf("BENCH import heap=%s size=%zu reps=%d first_ns=%" PRIu64
+			       " median_ns=%" PRIu64 " rel_system=%.3f\n", heaps[i],
+			       import_sizes[s], IMPORT_REPS, first[s], again[s],
+			       sys[s] ? (double)again[s] / (double)sys[s] : 0.0);
+		}
+	}
+	close(ifd);
+}
+
+/*
  * Stay on the CPU we started on: a migration costs a TCG guest a cold
  * software TLB, which would show up as allocation latency.
  */
@@ -597,6 +912,8 @@ int main(int argc, char **argv)
 	       sysconf(_SC_PAGESIZE), quick ? "quick" : "full");
 	bench_alloc(hs, nh);
 	bench_bw(hs, nh);
+	bench_user();
+	bench_import();
 	printf("# rmem_heap_bench done (informational, no pass/fail)\n");
 	return 0;
 }

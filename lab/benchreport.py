@@ -1,0 +1,241 @@
+"""The report of `make bench`: rmem_heap_bench's BENCH lines parsed into a
+markdown table and an SVG chart (Documentation/bench/).
+
+parse() reads one guest's output; markdown() and svg() render the runs of
+one `make bench` (one per kernel and machine). No plotting library: the
+chart is plain SVG text, so that the lab needs nothing beyond Python.
+"""
+
+import html
+import math
+import re
+
+BENCH_RE = re.compile(r"^BENCH (\w+) (.*)$")
+FIELD_RE = re.compile(r"(\w+)=(\S+)")
+
+# What each figure of the "user" section is, and which way is better.
+USER_FIGS = [
+    ("touch32M", "touch every page of a fresh 32 MiB mapping", "ms"),
+    ("frame8M", "frame cycle: alloc 8 MiB, mmap, write, free", "ms"),
+    ("sync_read1M", "read 1 MiB through mmap inside SYNC brackets", "MB/s"),
+    ("sync_write1M", "write 1 MiB through mmap inside SYNC brackets", "MB/s"),
+]
+
+SIZE_NAMES = {4096: "4 KiB", 65536: "64 KiB", 1048576: "1 MiB", 8388608: "8 MiB"}
+
+
+def _value(v):
+    try:
+        return int(v)
+    except ValueError:
+        try:
+            return float(v)
+        except ValueError:
+            return v
+
+
+def parse(text):
+    """BENCH lines of one rmem_heap_bench run: {kind: [fields, ...]}."""
+    out = {}
+    for line in text.splitlines():
+        m = BENCH_RE.match(line.strip().replace("\r", ""))
+        if not m:
+            continue
+        fields = {k: _value(v) for k, v in FIELD_RE.findall(m.group(2))}
+        out.setdefault(m.group(1), []).append(fields)
+    return out
+
+
+def user_figures(res):
+    """{heap: {fig: fields}} of the "user" section, heaps in run order."""
+    figs = {}
+    for f in res.get("user", []):
+        if "fig" in f:
+            figs.setdefault(f["heap"], {})[f["fig"]] = f
+    return figs
+
+
+def _user_value(f, unit):
+    ns = f["median_ns"]
+    if unit == "MB/s":
+        return 1048576 / (ns / 1e9) / 1e6
+    return ns / 1e6
+
+
+def markdown(runs):
+    """runs: [(title, res)] -> the report as markdown."""
+    lines = []
+    for title, res in runs:
+        lines.append("## %s" % title)
+        lines.append("")
+        figs = user_figures(res)
+        if figs:
+            runs_n = sorted({f["runs"] for h in figs.values() for f in h.values()})
+            lines.append("What a user waits for, each heap beside the kernel's system heap "
+                         "in the same boot (median of %s runs; \"agree\": the medians of the "
+                         "odd and of the even runs are within 10%%)."
+                         % "/".join(str(n) for n in runs_n))
+            lines.append("")
+            head = "| heap |"
+            rule = "|---|"
+            for _, what, unit in USER_FIGS:
+                head += " %s (%s) | vs system |" % (what, unit)
+                rule += "---:|---:|"
+            lines += [head + " agree |", rule + "---|"]
+            for heap, hf in figs.items():
+                row = "| %s |" % heap
+                agree = True
+                for key, _, unit in USER_FIGS:
+                    f = hf.get(key)
+                    if not f:
+                        row += " - | - |"
+                        continue
+                    agree = agree and bool(f["agree"])
+                    row += " %s | %.2fx |" % (_fmt(_user_value(f, unit)), f["rel_system"])
+                lines.append(row + " %s |" % ("yes" if agree else "no"))
+            lines.append("")
+        alloc = [f for f in res.get("alloc", []) if "median_ns" in f]
+        if alloc:
+            lines.append("Allocation + close, median latency and ratio to one memset of the "
+                         "same size:")
+            lines.append("")
+            sizes = sorted({f["size"] for f in alloc})
+            lines.append("| heap | kind | mode | " +
+                         " | ".join(SIZE_NAMES.get(s, str(s)) for s in sizes) + " |")
+            lines.append("|---|---|---|" + "---:|" * len(sizes))
+            rows = {}
+            for f in alloc:
+                rows.setdefault((f["mode"], f["heap"], f["kind"]), {})[f["size"]] = f
+            for (mode, heap, kind), by in sorted(rows.items(), key=lambda kv: kv[0][0]):
+                cells = []
+                for s in sizes:
+                    f = by.get(s)
+                    cells.append("%s us (%.2fx)" % (_fmt(f["median_ns"] / 1e3), f["ratio"])
+                                 if f else "-")
+                lines.append("| %s | %s | %s | %s |" % (heap, kind, mode, " | ".join(cells)))
+            lines.append("")
+        imports = [f for f in res.get("import", []) if "median_ns" in f]
+        if imports:
+            lines.append("Import: map + unmap of one attachment by a non-coherent device of "
+                         "the test importer (median of %d; the first map apart):"
+                         % imports[0]["reps"])
+            lines.append("")
+            lines.append("| heap | size | first map+unmap (us) | map+unmap again (us) | vs system |")
+            lines.append("|---|---|---:|---:|---:|")
+            for f in imports:
+                lines.append("| %s | %s | %s | %s | %.2fx |" % (
+                    f["heap"], SIZE_NAMES.get(f["size"], str(f["size"])),
+                    _fmt(f["first_ns"] / 1e3), _fmt(f["median_ns"] / 1e3), f["rel_system"]))
+            lines.append("")
+        paired = [f for f in res.get("paired", []) if "ratio_median" in f]
+        if paired:
+            p0 = paired[0]
+            lines.append("Reusable heap %s against the kernel's CMA heap %s, paired rounds "
+                         "(ratio < 1: ours faster; %d rounds):"
+                         % (p0["ours"], p0["kernel"], p0["rounds"]))
+            lines.append("")
+            lines.append("| size | median | lowest | highest |")
+            lines.append("|---|---:|---:|---:|")
+            for f in paired:
+                lines.append("| %s | %.2fx | %.2fx | %.2fx |" % (
+                    SIZE_NAMES.get(f["size"], str(f["size"])), f["ratio_median"],
+                    f["ratio_min"], f["ratio_max"]))
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _fmt(v):
+    return "%.0f" % v if v >= 100 else "%.2f" % v if v < 10 else "%.1f" % v
+
+
+# --- SVG -------------------------------------------------------------------
+
+COLOURS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860",
+           "#da8bc3", "#8c8c8c"]
+W, PANEL_H, LEFT, TOP = 760, 230, 150, 30
+
+
+def _bar_panel(y0, title, items, unit, log=False):
+    """Horizontal bars: items [(label, value, is_kernels)]."""
+    out = ['<text x="10" y="%d" font-weight="bold">%s</text>' % (y0 + 16, html.escape(title))]
+    if not items:
+        return out, y0 + 40
+    vmax = max(v for _, v, _ in items) or 1
+    bar_w = W - LEFT - 90
+    y = y0 + TOP
+    for label, v, kernels in items:
+        frac = (math.log10(1 + v) / math.log10(1 + vmax)) if log else v / vmax
+        w = max(1, int(bar_w * frac))
+        colour = "#8c8c8c" if kernels else COLOURS[0]
+        out.append('<text x="%d" y="%d" text-anchor="end">%s</text>'
+                   % (LEFT - 6, y + 11, html.escape(label)))
+        out.append('<rect x="%d" y="%d" width="%d" height="14" fill="%s"/>'
+                   % (LEFT, y, w, colour))
+        out.append('<text x="%d" y="%d">%s %s</text>' % (LEFT + w + 4, y + 11, _fmt(v), unit))
+        y += 18
+    return out, y + 10
+
+
+def _line_panel(y0, title, series):
+    """Latency vs size on log-log axes: series {label: [(size, us)]}."""
+    out = ['<text x="10" y="%d" font-weight="bold">%s</text>' % (y0 + 16, html.escape(title))]
+    pts = [p for s in series.values() for p in s]
+    if not pts:
+        return out, y0 + 40
+    x0, x1 = LEFT, W - 160
+    ya, yb = y0 + TOP, y0 + PANEL_H - 20
+    smin, smax = min(p[0] for p in pts), max(p[0] for p in pts)
+    vmin, vmax = min(p[1] for p in pts), max(p[1] for p in pts)
+    lsx = (math.log10(smax) - math.log10(smin)) or 1
+    lsy = (math.log10(vmax) - math.log10(max(vmin, 1e-3))) or 1
+
+    def px(s):
+        return x0 + (x1 - x0) * (math.log10(s) - math.log10(smin)) / lsx
+
+    def py(v):
+        return yb - (yb - ya) * (math.log10(max(v, 1e-3)) - math.log10(max(vmin, 1e-3))) / lsy
+
+    out.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>' % (x0, yb, x1, yb))
+    out.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>' % (x0, ya, x0, yb))
+    for s in sorted({p[0] for p in pts}):
+        out.append('<text x="%.0f" y="%d" text-anchor="middle">%s</text>'
+                   % (px(s), yb + 14, SIZE_NAMES.get(s, str(s))))
+    out.append('<text x="%d" y="%d" text-anchor="end">%s us</text>' % (x0 - 6, ya + 10, _fmt(vmax)))
+    out.append('<text x="%d" y="%d" text-anchor="end">%s us</text>' % (x0 - 6, yb, _fmt(vmin)))
+    for i, (label, s) in enumerate(series.items()):
+        c = COLOURS[i % len(COLOURS)]
+        s = sorted(s)
+        out.append('<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>'
+                   % (c, " ".join("%.1f,%.1f" % (px(a), py(b)) for a, b in s)))
+        out.append('<text x="%d" y="%d" fill="%s">%s</text>'
+                   % (x1 + 10, ya + 12 + 14 * i, c, html.escape(label)))
+    return out, y0 + PANEL_H
+
+
+def svg(title, res):
+    """One run's chart: alloc latency vs size, mapping/frame cost and
+    bandwidth per heap (the kernel's heaps in grey)."""
+    body = ['<text x="10" y="18" font-size="15" font-weight="bold">%s</text>'
+            % html.escape(title)]
+    y = 28
+    series = {}
+    for f in res.get("alloc", []):
+        if "median_ns" in f and f["mode"] == "back-to-back":
+            series.setdefault(f["heap"], []).append((f["size"], f["median_ns"] / 1e3))
+    part, y = _line_panel(y, "alloc + close latency, back to back (log-log)", series)
+    body += part
+    figs = user_figures(res)
+    for key, what, unit in USER_FIGS:
+        items = [(heap, _user_value(hf[key], unit), heap == "system")
+                 for heap, hf in figs.items() if key in hf]
+        part, y = _bar_panel(y, what, items, unit)
+        body += part
+    items = [("%s %s" % (f["heap"], SIZE_NAMES.get(f["size"], str(f["size"]))),
+              f["median_ns"] / 1e3, f["heap"] == "system")
+             for f in res.get("import", []) if "median_ns" in f]
+    part, y = _bar_panel(y, "import: map + unmap again", items, "us")
+    body += part
+    return ('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
+            'font-family="sans-serif" font-size="11">\n'
+            '<rect width="100%%" height="100%%" fill="white"/>\n%s\n</svg>\n'
+            % (W, y + 10, "\n".join(body)))

@@ -1,0 +1,85 @@
+"""Unit tests of lab/benchreport.py over a canned rmem_heap_bench output.
+
+    python3 -m unittest discover -s lab -t . -p 'test_*.py' -v
+"""
+
+import unittest
+import xml.etree.ElementTree as ET
+
+from lab import benchreport, testdata
+
+LOG = "bench-7.3-virt.log"
+
+
+class ParseTest(unittest.TestCase):
+    def setUp(self):
+        self.res = benchreport.parse(testdata.read_log(LOG))
+
+    def test_sections(self):
+        for kind in ("alloc", "paired", "bw", "user", "memset", "import"):
+            self.assertIn(kind, self.res)
+
+    def test_fields_are_numbers(self):
+        f = self.res["alloc"][0]
+        self.assertIsInstance(f["size"], int)
+        self.assertIsInstance(f["ratio"], float)
+
+    def test_user_figures_per_heap(self):
+        figs = benchreport.user_figures(self.res)
+        self.assertEqual(list(figs)[0], "system")
+        for heap, hf in figs.items():
+            self.assertEqual(sorted(hf), sorted(k for k, _, _ in benchreport.USER_FIGS), heap)
+        self.assertAlmostEqual(figs["system"]["touch32M"]["rel_system"], 1.0)
+
+    def test_not_bench_lines_ignored(self):
+        self.assertEqual(benchreport.parse("ok 1 - x\n# BENCH no\nBENCHMARK x=1\n"), {})
+
+    def test_carriage_returns(self):
+        res = benchreport.parse("BENCH bw heap=rmem read_MBps=10.5\r\n")
+        self.assertEqual(res["bw"][0]["read_MBps"], 10.5)
+
+
+class MarkdownTest(unittest.TestCase):
+    def setUp(self):
+        self.res = benchreport.parse(testdata.read_log(LOG))
+        self.md = benchreport.markdown([("kernel 7.3, machine virt", self.res)])
+
+    def test_tables(self):
+        self.assertIn("## kernel 7.3, machine virt", self.md)
+        rows = [l for l in self.md.splitlines() if l.startswith("| ")]
+        # a row per heap of the user section, per alloc heap and mode, per size paired
+        users = benchreport.user_figures(self.res)
+        self.assertTrue(any(l.startswith("| system |") for l in rows))
+        self.assertGreaterEqual(len(rows), len(users) + 4)
+
+    def test_columns_match_header(self):
+        table = None
+        for line in self.md.splitlines():
+            if line.startswith("|"):
+                n = line.count("|")
+                if table is None:
+                    table = n
+                self.assertEqual(n, table, line)
+            else:
+                table = None
+
+    def test_ratios_printed(self):
+        self.assertRegex(self.md, r"\| rmem \| [0-9.]+ \| [0-9.]+x \|")
+
+
+class SvgTest(unittest.TestCase):
+    def test_well_formed(self):
+        res = benchreport.parse(testdata.read_log(LOG))
+        text = benchreport.svg("kernel 7.3 & virt", res)
+        root = ET.fromstring(text)
+        self.assertTrue(root.tag.endswith("svg"))
+        self.assertIn("kernel 7.3 &amp; virt", text)
+        self.assertGreater(text.count("<rect"), 10)
+        self.assertIn("<polyline", text)
+
+    def test_empty(self):
+        ET.fromstring(benchreport.svg("nothing", {}))
+
+
+if __name__ == "__main__":
+    unittest.main()
