@@ -94,6 +94,22 @@ def markdown(runs):
                     row += " %s | %.2fx |" % (_fmt(_user_value(f, unit)), f["rel_system"])
                 lines.append(row + " %s |" % ("yes" if agree else "no"))
             lines.append("")
+        probe = [f for f in res.get("probe", []) if "median_ns" in f]
+        if probe:
+            f = probe[0]
+            per_gib = (f["zeroed_ns"] / 1e6 * 2 ** 30 / f["pending0"]) if f["pending0"] else 0
+            lines.append("Right after probe (heap %s): %s MiB of %s MiB still to zero when the "
+                         "benchmark started; the first 1 MiB allocation %s us (%.2fx a memset "
+                         "of 1 MiB), the median of %d %s us (%.2fx); everything pending zeroed "
+                         "%s ms after the start (%s ms per GiB pending). The system heap's "
+                         "first 1 MiB allocation, just before: %s us (TCG translates every "
+                         "kernel path on its first run)."
+                         % (f["heap"], _fmt(f["pending0"] / 2 ** 20), _fmt(f["size"] / 2 ** 20),
+                            _fmt(f["first_ns"] / 1e3), f["first_rel"], f["allocs"],
+                            _fmt(f["median_ns"] / 1e3), f["median_rel"],
+                            _fmt(f["zeroed_ns"] / 1e6), _fmt(per_gib),
+                            _fmt(f.get("system_first_ns", 0) / 1e3)))
+            lines.append("")
         alloc = [f for f in res.get("alloc", []) if "median_ns" in f]
         if alloc:
             lines.append("Allocation + close, median latency and ratio to one memset of the "

@@ -16,7 +16,7 @@ class ParseTest(unittest.TestCase):
         self.res = benchreport.parse(testdata.read_log(LOG))
 
     def test_sections(self):
-        for kind in ("alloc", "paired", "bw", "user", "memset", "import"):
+        for kind in ("alloc", "paired", "bw", "user", "memset", "import", "probe"):
             self.assertIn(kind, self.res)
 
     def test_fields_are_numbers(self):
@@ -62,6 +62,10 @@ class MarkdownTest(unittest.TestCase):
                 self.assertEqual(n, table, line)
             else:
                 table = None
+
+    def test_after_probe_sentence(self):
+        self.assertRegex(self.md, r"Right after probe \(heap rmem\): [0-9.]+ MiB of 64\.0 MiB")
+        self.assertIn("ms per GiB pending", self.md)
 
     def test_ratios_printed(self):
         self.assertRegex(self.md, r"\| rmem \| [0-9.]+ \| [0-9.]+x \|")
