@@ -847,7 +847,7 @@ static void bench_import(void)
 					&first[s], &again[s]);
 			if (ret) {
 				printf("| %s | %zu KiB | skipped: %s | | |\n", heaps[i],
-				       import_sizes[s] / RH_KIB, strerror(-ret));
+				       (size_t)(import_sizes[s] / RH_KIB), strerror(-ret));
 				printf("BENCH import heap=%s size=%zu error=%d\n", heaps[i],
 				       import_sizes[s], -ret);
 				continue;
@@ -855,7 +855,7 @@ static void bench_import(void)
 			if (i == 0)
 				sys[s] = again[s];
 			printf("| %s | %zu KiB | %.1f | %.1f | %.2fx |\n", heaps[i],
-			       import_sizes[s] / RH_KIB, first[s] / 1e3, again[s] / 1e3,
+			       (size_t)(import_sizes[s] / RH_KIB), first[s] / 1e3, again[s] / 1e3,
 			       sys[s] ? (double)again[s] / (double)sys[s] : 0.0);
 			printf("BENCH import heap=%s size=%zu reps=%d first_ns=%" PRIu64
 			       " median_ns=%" PRIu64 " rel_system=%.3f\n", heaps[i],
