@@ -143,6 +143,23 @@ def markdown(runs):
                     f["heap"], SIZE_NAMES.get(f["size"], str(f["size"])),
                     _fmt(f["first_ns"] / 1e3), _fmt(f["median_ns"] / 1e3), f["rel_system"]))
             lines.append("")
+        scale = [f for f in res.get("scale", []) if "ratio" in f]
+        if scale:
+            lines.append("Scale: 4 KiB alloc+close with the live buffers (4-16 KiB, up to "
+                         "10,000 or 80% of the region) vs on the empty heap, median of 51:")
+            lines.append("")
+            lines.append("| heap | live buffers | empty (us) | with them (us) | ratio | "
+                         "32 KiB after freeing every other (us) | whole region after "
+                         "freeing all (us) |")
+            lines.append("|---|---:|---:|---:|---:|---:|---:|")
+            for f in scale:
+                lines.append("| %s | %d (%s MiB) | %s | %s | %.2fx | %s | %s |" % (
+                    f["heap"], f["live"], _fmt(f["live_bytes"] / 2 ** 20),
+                    _fmt(f["empty_ns"] / 1e3), _fmt(f["full_ns"] / 1e3), f["ratio"],
+                    "failed (errno %d)" % f["big_err"] if f["big_err"] else _fmt(f["big_ns"] / 1e3),
+                    "failed (errno %d)" % f["whole_err"] if f["whole_err"]
+                    else _fmt(f["whole_ns"] / 1e3)))
+            lines.append("")
         paired = [f for f in res.get("paired", []) if "ratio_median" in f]
         if paired:
             p0 = paired[0]

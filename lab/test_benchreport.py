@@ -16,7 +16,7 @@ class ParseTest(unittest.TestCase):
         self.res = benchreport.parse(testdata.read_log(LOG))
 
     def test_sections(self):
-        for kind in ("alloc", "paired", "bw", "user", "memset", "import", "probe"):
+        for kind in ("alloc", "paired", "bw", "user", "memset", "import", "probe", "scale"):
             self.assertIn(kind, self.res)
 
     def test_fields_are_numbers(self):
@@ -66,6 +66,10 @@ class MarkdownTest(unittest.TestCase):
     def test_after_probe_sentence(self):
         self.assertRegex(self.md, r"Right after probe \(heap rmem\): [0-9.]+ MiB of 64\.0 MiB")
         self.assertIn("ms per GiB pending", self.md)
+
+    def test_scale_rows(self):
+        rows = [l for l in self.md.splitlines() if l.startswith("| rmem | ") and " MiB) | " in l]
+        self.assertEqual(len(rows), 1)
 
     def test_ratios_printed(self):
         self.assertRegex(self.md, r"\| rmem \| [0-9.]+ \| [0-9.]+x \|")

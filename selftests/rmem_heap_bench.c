@@ -28,6 +28,7 @@
  * 0. Right after probe (bench_after_probe() below), first.
  * 4. What a user waits for (bench_user() below).
  * 5. Import cost (bench_import() below).
+ * 6. Scale (bench_scale() below).
  *
  * Prints a table and machine-readable lines starting with "BENCH ".
  * Missing heaps are skipped with a message.  Exit status is 0 unless the
@@ -38,6 +39,7 @@
 #endif
 #include <inttypes.h>
 #include <sched.h>
+#include <sys/resource.h>
 
 #include "rmem_heap_common.h"
 #include "importer/rmem_heap_importer.h"
@@ -937,6 +939,108 @@ static void bench_after_probe(struct rh_heap *hs, int nh)
 }
 
 /*
+ * 6. Scale: up to SCALE_BUFS live 4 KiB..16 KiB buffers (as many as fit in
+ *    80% of the region), then the median 4 KiB alloc+close beside the same
+ *    on the empty heap; every other buffer freed, then a 32 KiB allocation
+ *    (larger than any hole they left); all freed, then one allocation of
+ *    the whole region (no-map: once the background zeroing is done).
+ */
+#define SCALE_BUFS	10000
+#define SCALE_REPS	51
+
+static int *scale_fds;
+
+/* median ns of SCALE_REPS 4 KiB alloc+close; 0 with *err on failure */
+static uint64_t small_ns(int hfd, int *err)
+{
+	uint64_t t[SCALE_REPS];
+	int i;
+
+	for (i = 0; i < SCALE_REPS; i++) {
+		t[i] = alloc_close_once(hfd, 4 * RH_KIB, err);
+		if (*err)
+			return 0;
+	}
+	return median(t, SCALE_REPS);
+}
+
+static void scale_heap(const struct rh_heap *h)
+{
+	uint64_t empty, full, big = 0, whole = 0, used = 0, pending, t0;
+	int hfd = rh_open_heap(h->name), n = 0, i, err = 0, big_err = 0, whole_err = 0, fd;
+	uint64_t s = 0x5ca1e;
+
+	if (hfd < 0) {
+		printf("| %s | skipped: %s | | | | | |\n", h->name, strerror(-hfd));
+		return;
+	}
+	empty = small_ns(hfd, &err);
+	while (!err && n < SCALE_BUFS) {
+		size_t sz = (size_t)(1 + (s = s * 6364136223846793005ull + 1) % 4) * 4 * RH_KIB;
+
+		if (used + sz > h->size / 10 * 8)
+			break;
+		if (rh_alloc(hfd, sz, &scale_fds[n]))
+			break;
+		used += sz;
+		n++;
+	}
+	full = err ? 0 : small_ns(hfd, &err);
+	for (i = 0; i < n; i += 2) {
+		close(scale_fds[i]);
+		scale_fds[i] = -1;
+	}
+	t0 = rh_now_ns();
+	if (rh_alloc(hfd, 32 * RH_KIB, &fd))
+		big_err = errno;
+	else
+		close(fd);
+	big = rh_now_ns() - t0;
+	for (i = 1; i < n; i += 2)
+		close(scale_fds[i]);
+	for (i = 0; i < 20000 && !rh_read_u64(h->name, "zero_pending", &pending) && pending; i++)
+		spin_ns(1000000);
+	t0 = rh_now_ns();
+	if (rh_alloc(hfd, h->size, &fd))
+		whole_err = errno;
+	else
+		close(fd);
+	whole = rh_now_ns() - t0;
+	close(hfd);
+	if (err) {
+		printf("| %s | skipped: %s | | | | | |\n", h->name, strerror(err));
+		return;
+	}
+	printf("| %s | %d (%" PRIu64 " MiB) | %.1f | %.1f | %.2fx | %s | %s |\n", h->name, n,
+	       used / RH_MIB, empty / 1e3, full / 1e3, (double)full / (double)empty,
+	       big_err ? strerror(big_err) : "ok", whole_err ? strerror(whole_err) : "ok");
+	printf("BENCH scale heap=%s live=%d live_bytes=%" PRIu64 " empty_ns=%" PRIu64 " full_ns=%" PRIu64
+	       " ratio=%.3f big_ns=%" PRIu64 " big_err=%d whole_ns=%" PRIu64 " whole_err=%d\n",
+	       h->name, n, used, empty, full, (double)full / (double)empty, big, big_err, whole,
+	       whole_err);
+}
+
+static void bench_scale(struct rh_heap *hs, int nh)
+{
+	struct rlimit rl = { SCALE_BUFS + 256, SCALE_BUFS + 256 };
+	int i;
+
+	printf("\nScale: 4 KiB alloc+close with up to %d live buffers (4-16 KiB, 80%% of the region) vs on the empty heap, median of %d\n\n",
+	       SCALE_BUFS, SCALE_REPS);
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		printf("# setrlimit(RLIMIT_NOFILE, %d): %s: fewer live buffers\n", SCALE_BUFS + 256,
+		       strerror(errno));
+	scale_fds = calloc(SCALE_BUFS, sizeof(*scale_fds));
+	if (!scale_fds)
+		return;
+	printf("| heap | live buffers | empty (us) | with them (us) | ratio | 32 KiB after freeing every other | whole region after freeing all |\n");
+	printf("|---|---|---:|---:|---:|---|---|\n");
+	for (i = 0; i < nh; i++)
+		scale_heap(&hs[i]);
+	free(scale_fds);
+}
+
+/*
  * Stay on the CPU we started on: a migration costs a TCG guest a cold
  * software TLB, which would show up as allocation latency.
  */
@@ -986,6 +1090,7 @@ int main(int argc, char **argv)
 	bench_bw(hs, nh);
 	bench_user();
 	bench_import();
+	bench_scale(hs, nh);
 	printf("# rmem_heap_bench done (informational, no pass/fail)\n");
 	return 0;
 }
