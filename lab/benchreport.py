@@ -132,53 +132,56 @@ def markdown(runs):
             lines.append("")
         imports = [f for f in res.get("import", []) if "median_ns" in f]
         if imports:
-            lines.append("Import: map + unmap of one attachment by a non-coherent device of "
-                         "the test importer (median of %d; the first map apart):"
-                         % imports[0]["reps"])
-            lines.append("")
-            lines.append("| heap | size | first map+unmap (us) | map+unmap again (us) | vs system |")
-            lines.append("|---|---|---:|---:|---:|")
-            for f in imports:
-                lines.append("| %s | %s | %s | %s | %.2fx |" % (
-                    f["heap"], SIZE_NAMES.get(f["size"], str(f["size"])),
-                    _fmt(f["first_ns"] / 1e3), _fmt(f["median_ns"] / 1e3), f["rel_system"]))
-            lines.append("")
+            lines += _table(
+                "Import: map + unmap of one attachment by a non-coherent device of the test "
+                "importer (median of %d; the first map apart):" % imports[0]["reps"],
+                ["heap", "size", "first map+unmap (us)", "map+unmap again (us)", "vs system"],
+                [[f["heap"], _size(f["size"]), _fmt(f["first_ns"] / 1e3),
+                  _fmt(f["median_ns"] / 1e3), "%.2fx" % f["rel_system"]] for f in imports])
         scale = [f for f in res.get("scale", []) if "ratio" in f]
         if scale:
-            lines.append("Scale: 4 KiB alloc+close with the live buffers (4-16 KiB, up to "
-                         "10,000 or 80% of the region) vs on the empty heap, median of 51:")
-            lines.append("")
-            lines.append("| heap | live buffers | empty (us) | with them (us) | ratio | "
-                         "32 KiB after freeing every other (us) | whole region after "
-                         "freeing all (us) |")
-            lines.append("|---|---:|---:|---:|---:|---:|---:|")
-            for f in scale:
-                lines.append("| %s | %d (%s MiB) | %s | %s | %.2fx | %s | %s |" % (
-                    f["heap"], f["live"], _fmt(f["live_bytes"] / 2 ** 20),
-                    _fmt(f["empty_ns"] / 1e3), _fmt(f["full_ns"] / 1e3), f["ratio"],
-                    "failed (errno %d)" % f["big_err"] if f["big_err"] else _fmt(f["big_ns"] / 1e3),
-                    "failed (errno %d)" % f["whole_err"] if f["whole_err"]
-                    else _fmt(f["whole_ns"] / 1e3)))
-            lines.append("")
+            lines += _table(
+                "Scale: 4 KiB alloc+close with the live buffers (4-16 KiB, up to 10,000 or 80% "
+                "of the region) vs on the empty heap, median of 51:",
+                ["heap", "live buffers", "empty (us)", "with them (us)", "ratio",
+                 "32 KiB after freeing every other (us)",
+                 "whole region after freeing all (us)"],
+                [[f["heap"], "%d (%s MiB)" % (f["live"], _fmt(f["live_bytes"] / 2 ** 20)),
+                  _fmt(f["empty_ns"] / 1e3), _fmt(f["full_ns"] / 1e3), "%.2fx" % f["ratio"],
+                  _ns_or_err(f["big_ns"], f["big_err"]),
+                  _ns_or_err(f["whole_ns"], f["whole_err"])] for f in scale])
         paired = [f for f in res.get("paired", []) if "ratio_median" in f]
         if paired:
             p0 = paired[0]
-            lines.append("Reusable heap %s against the kernel's CMA heap %s, paired rounds "
-                         "(ratio < 1: ours faster; %d rounds):"
-                         % (p0["ours"], p0["kernel"], p0["rounds"]))
-            lines.append("")
-            lines.append("| size | median | lowest | highest |")
-            lines.append("|---|---:|---:|---:|")
-            for f in paired:
-                lines.append("| %s | %.2fx | %.2fx | %.2fx |" % (
-                    SIZE_NAMES.get(f["size"], str(f["size"])), f["ratio_median"],
-                    f["ratio_min"], f["ratio_max"]))
-            lines.append("")
+            lines += _table(
+                "Reusable heap %s against the kernel's CMA heap %s, paired rounds (ratio < 1: "
+                "ours faster; %d rounds):" % (p0["ours"], p0["kernel"], p0["rounds"]),
+                ["size", "median", "lowest", "highest"],
+                [[_size(f["size"])] + ["%.2fx" % f[k] for k in
+                                       ("ratio_median", "ratio_min", "ratio_max")]
+                 for f in paired])
     return "\n".join(lines).rstrip() + "\n"
 
 
 def _fmt(v):
     return "%.0f" % v if v >= 100 else "%.2f" % v if v < 10 else "%.1f" % v
+
+
+def _size(n):
+    return SIZE_NAMES.get(n, str(n))
+
+
+def _ns_or_err(ns, err):
+    return "failed (errno %d)" % err if err else _fmt(ns / 1e3)
+
+
+def _table(intro, header, rows):
+    """A paragraph, then a table whose first column is text and the others
+    right-aligned; each ends with a blank line."""
+    out = [intro, "", "| %s |" % " | ".join(header),
+           "|---|" + "---:|" * (len(header) - 1)]
+    out += ["| %s |" % " | ".join(r) for r in rows]
+    return out + [""]
 
 
 # --- SVG -------------------------------------------------------------------

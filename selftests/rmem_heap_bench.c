@@ -488,6 +488,27 @@ static struct bw measure_bw(void *p, size_t len)
 	return r;
 }
 
+/* mmap a whole buffer read/write; on failure close @fd and return -errno */
+static int map_fd(int fd, size_t len, void **p)
+{
+	int ret;
+
+	*p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (*p != MAP_FAILED)
+		return 0;
+	ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* a new buffer of @len from @hfd, mapped; 0 or -errno (nothing left open) */
+static int new_mapping(int hfd, size_t len, int *fd, void **p)
+{
+	int ret = rh_alloc(hfd, len, fd);
+
+	return ret ?: map_fd(*fd, len, p);
+}
+
 /* Bandwidth through a mapping of a fresh buffer; returns -errno on failure. */
 static int heap_bw(const char *name, size_t len, struct bw *out)
 {
@@ -496,16 +517,10 @@ static int heap_bw(const char *name, size_t len, struct bw *out)
 
 	if (hfd < 0)
 		return hfd;
-	ret = rh_alloc(hfd, len, &fd);
+	ret = new_mapping(hfd, len, &fd, &p);
 	close(hfd);
 	if (ret)
 		return ret;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
 	rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW);
 	*out = measure_bw(p, len);
 	rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW);
@@ -618,18 +633,17 @@ static int64_t touch_once(int hfd)
 	uint64_t t0;
 	int fd, ret;
 	size_t off;
+	void *v;
 	char *p;
 
 	ret = rh_alloc(hfd, TOUCH_SIZE, &fd);
 	if (ret)
 		return ret;
 	t0 = rh_now_ns();
-	p = mmap(NULL, TOUCH_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED) {
-		ret = -errno;
-		close(fd);
+	ret = map_fd(fd, TOUCH_SIZE, &v);
+	if (ret)
 		return ret;
-	}
+	p = v;
 	for (off = 0; off < TOUCH_SIZE; off += (size_t)pg)
 		p[off] = 1;
 	barrier_ptr(p);
@@ -646,15 +660,9 @@ static int64_t frame_once(int hfd, int i)
 	int fd, ret;
 	void *p;
 
-	ret = rh_alloc(hfd, FRAME_SIZE, &fd);
+	ret = new_mapping(hfd, FRAME_SIZE, &fd, &p);
 	if (ret)
 		return ret;
-	p = mmap(NULL, FRAME_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
 	memset(p, i % 255 + 1, FRAME_SIZE);
 	barrier_ptr(p);
 	munmap(p, FRAME_SIZE);
@@ -668,15 +676,9 @@ static int sync_passes(int hfd, int n, uint64_t *tr, uint64_t *tw)
 	int fd, ret, i;
 	void *p;
 
-	ret = rh_alloc(hfd, SYNC_SIZE, &fd);
+	ret = new_mapping(hfd, SYNC_SIZE, &fd, &p);
 	if (ret)
 		return ret;
-	p = mmap(NULL, SYNC_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
 	memset(p, 0, SYNC_SIZE);
 	for (i = 0; i < n && !ret; i++) {
 		uint64_t t0 = rh_now_ns();

@@ -178,13 +178,19 @@ FIXTURE_SETUP(fault)
 	self->ifd = open(RHI_DEVICE, O_RDWR | O_CLOEXEC);
 }
 
+/* the module file the probe walk loads */
+static const char *ko_path(void)
+{
+	return getenv("RMEM_HEAP_KO") ?: "/lab/rmem_heap.ko";
+}
+
 /*
  * The probe walk unloads and loads the module; whatever stopped it (an
  * assertion, its time limit), the suites after this one need it loaded.
  */
 static void reload_if_unloaded(void)
 {
-	const char *ko = getenv("RMEM_HEAP_KO") ?: "/lab/rmem_heap.ko";
+	const char *ko = ko_path();
 	int fd;
 
 	if (!access("/sys/module/rmem_heap", F_OK))
@@ -462,7 +468,7 @@ static int heap_count(void)
 TEST_F_TIMEOUT(fault, probe, 3600)
 {
 	need_faults();
-	const char *ko = getenv("RMEM_HEAP_KO") ?: "/lab/rmem_heap.ko";
+	const char *ko = ko_path();
 	const char *secs = getenv("RMEM_HEAP_FAULT_PROBE_SECONDS");
 	const char *seed_s = getenv("RMEM_HEAP_FAULT_SEED");
 	uint64_t budget_ns = (secs ? strtoull(secs, NULL, 10) : 45) * 1000000000ull;

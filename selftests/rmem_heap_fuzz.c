@@ -961,16 +961,19 @@ static void describe(const struct dcase *c, char *out, size_t n)
 /*
  * Does the framework (drivers/dma-buf/dma-heap.c, 6.1 to 7.3) answer @c
  * without calling the heap, or call it with at most 16 pages?  Then it is
- * safe and meaningful to send @c to the system heap.
+ * safe and meaningful to send @c to the system heap.  *@wide: the length
+ * is one a size_t cannot hold, where the one deliberate difference lies
+ * (Documentation/rmem-heap.rst): a 32-bit kernel's framework allocates
+ * its low 32 bits, our char-device node refuses it with ENOMEM.
  */
-static int framework_decides_len(const struct dcase *c, uint64_t *full_len)
+static int framework_decides(const struct dcase *c, int *wide)
 {
 	unsigned long cmd = c->cmd, kcmd = DMA_HEAP_IOCTL_ALLOC;
 	unsigned int in_size = _IOC_SIZE(cmd);
 	struct dma_heap_allocation_data d;
 	unsigned long len;
 
-	*full_len = 0;
+	*wide = 0;
 	if (_IOC_NR(cmd) >= 1)
 		return 1;			/* EINVAL */
 	if ((cmd & kcmd & IOC_IN) == 0)
@@ -985,27 +988,8 @@ static int framework_decides_len(const struct dcase *c, uint64_t *full_len)
 	len = (len + (unsigned long)page - 1) & ~((unsigned long)page - 1);
 	if (!len)
 		return 1;			/* EINVAL */
-	*full_len = d.len;
+	*wide = d.len > (uint64_t)(unsigned long)-1;
 	return len <= 16 * (unsigned long)page;
-}
-
-static int framework_decides(const struct dcase *c)
-{
-	uint64_t len;
-
-	return framework_decides_len(c, &len);
-}
-
-/*
- * The one deliberate difference (Documentation/rmem-heap.rst): on a 32-bit
- * kernel the framework allocates the low 32 bits of a longer length, our
- * char-device node refuses it with ENOMEM.
- */
-static int beyond_size_t(const struct dcase *c)
-{
-	uint64_t len;
-
-	return framework_decides_len(c, &len) && len > (uint64_t)(unsigned long)-1;
 }
 
 static void diff_pick(uint64_t *s, struct dcase *c, uint64_t region)
@@ -1148,13 +1132,13 @@ static int differential(const struct rh_heap *heaps, int n, int cases, char *ski
 
 			if (!diff_fixed(&c, i))
 				diff_pick(&s, &c, h->size);
-			if (!framework_decides(&c)) {
+			if (!framework_decides(&c, &wide)) {
 				notsent++;
 				continue;
 			}
 			a = diff_send(sys, &c);
 			b = diff_send(ours, &c);
-			wide = !framework && beyond_size_t(&c);
+			wide = wide && !framework;
 			if (wide)
 				a = ENOMEM;	/* what our node must answer */
 			compared++;
