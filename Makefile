@@ -15,7 +15,8 @@
 #   make board-bundle KDIR=.. ARCH=.. CROSS_COMPILE=..  one tarball of the
 #                  module and the tests for a real board (out/board-bundle-*)
 #   make fuzz-soak  rmem_heap_fuzz for FUZZ_OPS (10 million) operations in one
-#                  guest (FUZZ_KERNEL=7.3 FUZZ_MACHINE=zcu102 FUZZ_SEED=N);
+#                  guest (FUZZ_KERNEL=7.3 FUZZ_MACHINE=zcu102 FUZZ_SEED=N
+#                  FUZZ_THREADS=T, default 4 per heap);
 #                  hours on the lab's TCG guests
 #
 # KERNELS="6.1 7.2" MACHINES="virt zynq" narrow the matrix.
@@ -115,4 +116,5 @@ FUZZ_TIMEOUT ?= 172800
 
 fuzz-soak: deps
 	@./tools/lab --kernel $(FUZZ_KERNEL) --machine $(FUZZ_MACHINE) --timeout $(FUZZ_TIMEOUT) \
-		-- $(if $(FUZZ_SEED),env RMEM_HEAP_FUZZ_SEED=$(FUZZ_SEED)) sh /etc/lab/fuzz.sh $(FUZZ_OPS)
+		-- env $(if $(FUZZ_SEED),RMEM_HEAP_FUZZ_SEED=$(FUZZ_SEED)) \
+		$(if $(FUZZ_THREADS),RMEM_HEAP_FUZZ_THREADS=$(FUZZ_THREADS)) sh /etc/lab/fuzz.sh $(FUZZ_OPS)

@@ -5,8 +5,15 @@
 # heap. TAP; the seed and the counts are printed.
 #   fuzz.sh [OPS]  OPS: operations over all heaps (default 24000)
 #   RMEM_HEAP_FUZZ_SEED=N: the seed (default: from the clock, printed)
+#   RMEM_HEAP_FUZZ_THREADS=T: threads per heap (default 4; make fuzz-soak
+#   uses as many as the guest has CPUs: more than that costs an emulated
+#   guest more in cross-CPU TLB work than it adds)
 ops=${1:-24000}
+set -- --ops "$ops"
 if [ -n "$RMEM_HEAP_FUZZ_SEED" ]; then
-	exec /lab/rmem_heap_fuzz --seed "$RMEM_HEAP_FUZZ_SEED" --ops "$ops"
+	set -- "$@" --seed "$RMEM_HEAP_FUZZ_SEED"
 fi
-exec /lab/rmem_heap_fuzz --ops "$ops"
+if [ -n "$RMEM_HEAP_FUZZ_THREADS" ]; then
+	set -- "$@" --threads "$RMEM_HEAP_FUZZ_THREADS"
+fi
+exec /lab/rmem_heap_fuzz "$@"
