@@ -567,7 +567,7 @@ def main(argv=None):
     try:
         kernels = scenario.resolve(args.kernels.split()) if args.kernels.split() \
             else scenario.kernels()
-        machines = args.machines.split() or machine.names()
+        machines = args.machines.split() or machine.check_names()
         from . import fetch
         described = {k: fetch.describe(k) for k in kernels}
         util.say("kernels: %s; machines: %s" % (

@@ -39,6 +39,9 @@ class Machine:
         # Module load/unload cycles of the lifetime suite on KASAN kernels
         # (seconds each under TCG); kernels without KASAN run 100.
         self.lifetime_loops = int(sec.get("lifetime_loops", "10"))
+        # A machine only make bench boots (its own figures); make check and
+        # make soak leave it out unless named.
+        self.bench_only = sec.get("bench_only", "no").strip() == "yes"
 
     @property
     def debian_arch(self):
@@ -51,3 +54,8 @@ class Machine:
 
 def names():
     return sorted(f[:-5] for f in os.listdir(DIR) if f.endswith(".conf"))
+
+
+def check_names():
+    """The machines make check and make soak boot by default."""
+    return [n for n in names() if not Machine(n).bench_only]

@@ -59,7 +59,7 @@ def main(argv=None):
     seconds = max(1, int(args.minutes * 60))
     kernels = scenario.resolve(args.kernels.split()) if args.kernels.split() \
         else scenario.kernels()
-    machines = args.machines.split() or machine.names()
+    machines = args.machines.split() or machine.check_names()
     status = 0
     for k in kernels:
         for m in machines:

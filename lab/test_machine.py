@@ -63,6 +63,15 @@ class ConfTest(unittest.TestCase):
             for ov in m.overlays:
                 self.assertTrue(os.path.isfile(ov), "%s: %s" % (name, ov))
 
+    def test_bench_only_machines_stay_out_of_check(self):
+        self.assertTrue(machine.Machine("virt-scale").bench_only)
+        self.assertNotIn("virt-scale", machine.check_names())
+        for name in ("virt", "virt-high", "zcu102", "zynq"):
+            self.assertFalse(machine.Machine(name).bench_only, name)
+            self.assertIn(name, machine.check_names())
+        m = self.machine("dts/lab/virt.dtso", "bench_only = yes\n")
+        self.assertTrue(m.bench_only)
+
     def test_virt_high(self):
         m = machine.Machine("virt-high")
         self.assertEqual(m.body, "highmem")
