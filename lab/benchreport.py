@@ -145,11 +145,12 @@ def markdown(runs):
                 "of the region) vs on the empty heap, median of 51:",
                 ["heap", "live buffers", "empty (us)", "with them (us)", "ratio",
                  "32 KiB after freeing every other (us)",
-                 "whole region after freeing all (us)"],
+                 "whole region after freeing all (us)", "empty again (us)"],
                 [[f["heap"], "%d (%s MiB)" % (f["live"], _fmt(f["live_bytes"] / 2 ** 20)),
                   _fmt(f["empty_ns"] / 1e3), _fmt(f["full_ns"] / 1e3), "%.2fx" % f["ratio"],
                   _ns_or_err(f["big_ns"], f["big_err"]),
-                  _ns_or_err(f["whole_ns"], f["whole_err"])] for f in scale])
+                  _ns_or_err(f["whole_ns"], f["whole_err"]),
+                  _fmt(f["again_ns"] / 1e3) if "again_ns" in f else "-"] for f in scale])
         paired = [f for f in res.get("paired", []) if "ratio_median" in f]
         if paired:
             p0 = paired[0]

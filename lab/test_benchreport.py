@@ -75,6 +75,36 @@ class MarkdownTest(unittest.TestCase):
         self.assertRegex(self.md, r"\| rmem \| [0-9.]+ \| [0-9.]+x \|")
 
 
+class ScaleOnlyTest(unittest.TestCase):
+    """A bench-only machine's run (rmem_heap_bench -s): the scale table alone."""
+
+    def setUp(self):
+        self.res = benchreport.parse(testdata.read_log("bench-7.3-virt-scale.log"))
+        self.md = benchreport.markdown([("kernel 7.3, machine virt-scale", self.res)])
+
+    def test_only_scale(self):
+        self.assertEqual(list(self.res), ["scale"])
+        self.assertNotIn("What a user waits for", self.md)
+        self.assertNotIn("Right after probe", self.md)
+
+    def test_ten_thousand_and_empty_again(self):
+        rows = [l for l in self.md.splitlines() if l.startswith("| scale")]
+        self.assertEqual(len(rows), 5)
+        for row in rows:
+            self.assertIn("| 10000 (", row)
+            self.assertEqual(row.count("|"), 9, row)
+        self.assertIn("empty again (us)", self.md)
+        self.assertRegex(self.md, r"\| scale-frames \| .* \| 8257 \|")
+
+    def test_older_logs_have_no_empty_again(self):
+        res = benchreport.parse(testdata.read_log(LOG))
+        md = benchreport.markdown([("t", res)])
+        self.assertRegex(md, r"\| rmem \| 5243 .* \| - \|")
+
+    def test_svg(self):
+        ET.fromstring(benchreport.svg("virt-scale", self.res))
+
+
 class SvgTest(unittest.TestCase):
     def test_well_formed(self):
         res = benchreport.parse(testdata.read_log(LOG))

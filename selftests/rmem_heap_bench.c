@@ -58,6 +58,7 @@ static const char * const size_names[NSIZES] = {
 };
 
 static int quick;
+static int scale_only;
 static volatile uint64_t sink;
 
 static void barrier_ptr(void *p)
@@ -945,7 +946,8 @@ static void bench_after_probe(struct rh_heap *hs, int nh)
  *    80% of the region), then the median 4 KiB alloc+close beside the same
  *    on the empty heap; every other buffer freed, then a 32 KiB allocation
  *    (larger than any hole they left); all freed, then one allocation of
- *    the whole region (no-map: once the background zeroing is done).
+ *    the whole region (no-map: once the background zeroing is done); then
+ *    the empty heap's figure again.
  */
 #define SCALE_BUFS	10000
 #define SCALE_REPS	51
@@ -966,14 +968,36 @@ static uint64_t small_ns(int hfd, int *err)
 	return median(t, SCALE_REPS);
 }
 
+/* A /proc/vmstat counter, or 0 where the kernel has none. */
+static uint64_t vmstat(const char *name)
+{
+	static char text[16384];
+	size_t n = strlen(name);
+	char *p = text;
+
+	if (rh_read_file("/proc/vmstat", text, sizeof(text)) < 0)
+		return 0;
+	while (p && *p) {
+		if (!strncmp(p, name, n) && p[n] == ' ')
+			return strtoull(p + n + 1, NULL, 10);
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return 0;
+}
+
 static void scale_heap(const struct rh_heap *h)
 {
-	uint64_t empty, full, big = 0, whole = 0, used = 0, pending, t0;
+	/* what CMA did meanwhile: its migrations explain a reusable heap's figures */
+	uint64_t mig0 = vmstat("pgmigrate_success"), ok0 = vmstat("cma_alloc_success");
+	uint64_t fail0 = vmstat("cma_alloc_fail");
+	uint64_t empty, full, big = 0, whole = 0, again, used = 0, pending, t0;
 	int hfd = rh_open_heap(h->name), n = 0, i, err = 0, big_err = 0, whole_err = 0, fd;
 	uint64_t s = 0x5ca1e;
 
 	if (hfd < 0) {
-		printf("| %s | skipped: %s | | | | | |\n", h->name, strerror(-hfd));
+		printf("| %s | skipped: %s | | | | | | |\n", h->name, strerror(-hfd));
 		return;
 	}
 	empty = small_ns(hfd, &err);
@@ -1008,18 +1032,26 @@ static void scale_heap(const struct rh_heap *h)
 	else
 		close(fd);
 	whole = rh_now_ns() - t0;
+	/* empty again: what the live buffers left behind, beside what they cost */
+	again = err ? 0 : small_ns(hfd, &err);
 	close(hfd);
 	if (err) {
-		printf("| %s | skipped: %s | | | | | |\n", h->name, strerror(err));
+		printf("| %s | skipped: %s | | | | | | |\n", h->name, strerror(err));
 		return;
 	}
-	printf("| %s | %d (%" PRIu64 " MiB) | %.1f | %.1f | %.2fx | %s | %s |\n", h->name, n,
+	printf("| %s | %d (%" PRIu64 " MiB) | %.1f | %.1f | %.2fx | %s | %s | %.1f |\n", h->name, n,
 	       used / RH_MIB, empty / 1e3, full / 1e3, (double)full / (double)empty,
-	       big_err ? strerror(big_err) : "ok", whole_err ? strerror(whole_err) : "ok");
+	       big_err ? strerror(big_err) : "ok", whole_err ? strerror(whole_err) : "ok",
+	       again / 1e3);
 	printf("BENCH scale heap=%s live=%d live_bytes=%" PRIu64 " empty_ns=%" PRIu64 " full_ns=%" PRIu64
-	       " ratio=%.3f big_ns=%" PRIu64 " big_err=%d whole_ns=%" PRIu64 " whole_err=%d\n",
+	       " ratio=%.3f big_ns=%" PRIu64 " big_err=%d whole_ns=%" PRIu64 " whole_err=%d"
+	       " again_ns=%" PRIu64 "\n",
 	       h->name, n, used, empty, full, (double)full / (double)empty, big, big_err, whole,
-	       whole_err);
+	       whole_err, again);
+	printf("# scale %s: %" PRIu64 " pages migrated, cma_alloc %" PRIu64 " succeeded and %"
+	       PRIu64 " failed meanwhile (/proc/vmstat)\n", h->name,
+	       vmstat("pgmigrate_success") - mig0, vmstat("cma_alloc_success") - ok0,
+	       vmstat("cma_alloc_fail") - fail0);
 }
 
 static void bench_scale(struct rh_heap *hs, int nh)
@@ -1035,8 +1067,8 @@ static void bench_scale(struct rh_heap *hs, int nh)
 	scale_fds = calloc(SCALE_BUFS, sizeof(*scale_fds));
 	if (!scale_fds)
 		return;
-	printf("| heap | live buffers | empty (us) | with them (us) | ratio | 32 KiB after freeing every other | whole region after freeing all |\n");
-	printf("|---|---|---:|---:|---:|---|---|\n");
+	printf("| heap | live buffers | empty (us) | with them (us) | ratio | 32 KiB after freeing every other | whole region after freeing all | empty again (us) |\n");
+	printf("|---|---|---:|---:|---:|---|---|---:|\n");
 	for (i = 0; i < nh; i++)
 		scale_heap(&hs[i]);
 	free(scale_fds);
@@ -1066,13 +1098,17 @@ int main(int argc, char **argv)
 	struct rh_heap hs[RH_MAX_HEAPS];
 	int opt, nh;
 
-	while ((opt = getopt(argc, argv, "qh")) != -1) {
+	while ((opt = getopt(argc, argv, "qsh")) != -1) {
 		switch (opt) {
 		case 'q':
 			quick = 1;
 			break;
+		case 's':
+			scale_only = 1;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-q]\n  -q  fewer repetitions\n",
+			fprintf(stderr, "usage: %s [-q] [-s]\n  -q  fewer repetitions\n"
+				"  -s  the scale figures alone (a machine with large regions)\n",
 				argv[0]);
 			return opt == 'h' ? 0 : 2;
 		}
@@ -1087,11 +1123,13 @@ int main(int argc, char **argv)
 	}
 	printf("# rmem_heap_bench: %d heap(s) in %s, page %ld, %s\n", nh, RH_SYSFS,
 	       sysconf(_SC_PAGESIZE), quick ? "quick" : "full");
-	bench_after_probe(hs, nh);
-	bench_alloc(hs, nh);
-	bench_bw(hs, nh);
-	bench_user();
-	bench_import();
+	if (!scale_only) {
+		bench_after_probe(hs, nh);
+		bench_alloc(hs, nh);
+		bench_bw(hs, nh);
+		bench_user();
+		bench_import();
+	}
 	bench_scale(hs, nh);
 	printf("# rmem_heap_bench done (informational, no pass/fail)\n");
 	return 0;
