@@ -336,13 +336,36 @@ void rmem_heap_zero_queue_locked(struct rmem_heap_pool *pool,
  * @size: the allocation's size
  *
  * Return: the number of chunks an allocation of @size may zero before it
- * gives up: twice its size and two more, enough for a whole-region
- * allocation after a free of everything, and proportional to what the
- * caller asked for.
+ * leaves the rest to the background work: twice its size and two more,
+ * enough for a whole-region allocation after a free of everything, and
+ * proportional to what the caller asked for.
  */
 unsigned long rmem_heap_zero_budget(u64 size)
 {
 	return DIV_ROUND_UP_ULL(2 * size, RMEM_HEAP_ZERO_CHUNK) + 2;
+}
+
+/*
+ * The caller's own share of zeroing is spent: wait for the background work
+ * instead of failing while free space is only dirty.  Small freed extents
+ * zeroed in list order need not make a contiguous one, so the budget alone
+ * would fail allocations a heap with room can serve.  Held (debugfs), the
+ * worker would never come.
+ */
+static int rmem_heap_zero_wait_worker_locked(struct rmem_heap_pool *pool)
+{
+	unsigned long zeroed = pool->zeroed;
+	int ret;
+
+	if (READ_ONCE(rmem_heap_zero_hold))
+		return -ENOMEM;
+	mod_delayed_work(rmem_heap_unbound_wq, &pool->zero_work, 0);
+	atomic_inc(&rmem_heap_zero_waits);
+	mutex_unlock(&pool->lock);
+	ret = wait_event_killable(pool->zero_wait,
+				  READ_ONCE(pool->zeroed) != zeroed);
+	mutex_lock(&pool->lock);
+	return ret ? -EINTR : 0;
 }
 
 /**
@@ -355,13 +378,14 @@ unsigned long rmem_heap_zero_budget(u64 size)
  * Zeroes one dirty chunk and gives it to the allocator or, when none is
  * left to take, waits until a chunk another thread is zeroing is done.
  * When more than one chunk is dirty, the background work item is started
- * at once to zero alongside.  An allocation that failed retries after each
- * successful call.
+ * at once to zero alongside; once the budget is spent the caller waits for
+ * that work instead of zeroing.  An allocation that failed retries after
+ * each successful call.
  *
  * Return: 0 when the allocator may have gained space; -ENOMEM when there
- * is no dirty space left, the budget is spent (the background worker goes
- * on) or a chunk could not be mapped to be zeroed; -EINTR on a fatal
- * signal.
+ * is no dirty space left, the budget is spent while the background worker
+ * is held (debugfs) or a chunk could not be mapped to be zeroed; -EINTR on
+ * a fatal signal.
  */
 int rmem_heap_zero_reclaim_locked(struct rmem_heap_pool *pool,
 				  unsigned long *budget)
@@ -382,7 +406,7 @@ int rmem_heap_zero_reclaim_locked(struct rmem_heap_pool *pool,
 
 	if (extent) {
 		if (!*budget)
-			return -ENOMEM;
+			return rmem_heap_zero_wait_worker_locked(pool);
 		--*budget;
 	}
 	ret = rmem_heap_zero_chunk_locked(pool);
