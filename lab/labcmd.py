@@ -44,6 +44,9 @@ def main(argv=None):
     ap.add_argument("--dtso", help="overlay to apply instead of the machine's default")
     ap.add_argument("--add", action="append", default=[], help="host file to copy to /host")
     ap.add_argument("--timeout", type=int, default=None, help="seconds (default: machine's)")
+    ap.add_argument("--nodebug", action="store_true",
+                    help="the kernel make bench boots (no KASAN, lockdep, kmemleak, DMA-API "
+                         "debug): for timing; arm64 lab kernels only")
     args = ap.parse_args(argv)
     if command is not None and not command:
         ap.error("nothing after --")
@@ -51,7 +54,10 @@ def main(argv=None):
     mach = machine.Machine(args.machine)
     if not scenario.runs_on(args.kernel, mach):
         ap.error("kernel %s does not run on %s" % (args.kernel, args.machine))
-    out = os.path.join(util.OUT, "lab", "%s-%s" % (args.kernel, args.machine))
+    if args.nodebug and (not args.kernel[0].isdigit() or mach.arch != "arm64"):
+        ap.error("--nodebug: make bench's kernels are the arm64 lab kernels")
+    out = os.path.join(util.OUT, "lab", "%s-%s%s" % (args.kernel, args.machine,
+                                                     "-nodebug" if args.nodebug else ""))
     extra = []
     for f in args.add:
         if not os.path.isfile(f):
@@ -59,7 +65,7 @@ def main(argv=None):
         extra.append(("host/" + os.path.basename(f), os.path.abspath(f)))
     sc = scenario.prepare(args.kernel, args.machine, body_for(command), out,
                           overlay=os.path.abspath(args.dtso) if args.dtso else None,
-                          extra_files=extra,
+                          extra_files=extra, debug=not args.nodebug,
                           command=None if command is None else shlex.join(command) + "\n")
     log = os.path.join(out, "console.log")
     if command is None:
