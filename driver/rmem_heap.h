@@ -274,7 +274,12 @@ struct rmem_heap_buffer *rmem_heap_buffer_of(struct dma_buf *dmabuf);
 int rmem_heap_buffer_cpu_access(struct dma_buf *dmabuf, u64 offset, u64 len,
 				enum dma_data_direction dir, bool start);
 
-/* rmem_heap_reusable.c */
+/* rmem_heap_cma.c */
+struct page *rmem_heap_cma_alloc(struct rmem_heap_pool *pool, size_t size,
+				 dma_addr_t *dma);
+void rmem_heap_cma_free(struct rmem_heap_pool *pool, struct page *page,
+			size_t size, dma_addr_t dma);
+bool rmem_heap_anchor_take(struct rmem_heap_pool *pool, size_t size);
 bool rmem_heap_anchor_drop(struct rmem_heap_pool *pool);
 
 /* rmem_heap_zero.c */

@@ -4,13 +4,12 @@
  *
  * Pages come from the area with cma_alloc() where the kernel exports it,
  * as the kernel's CMA heap does, else through dma_alloc_pages() on the
- * pool's device.  They are lowmem (probe refuses anything else) and always
+ * pool's device (rmem_heap_cma.c).  They are lowmem (probe refuses anything else) and always
  * have the linear map's cacheable alias, so maintenance goes through the
  * DMA API, which knows which importer snoops, bounces or sits behind an
  * IOMMU.  Documentation/rmem-heap.rst ("CPU caches") has the rules.
  */
 
-#include <linux/cma.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-direct.h>
 #include <linux/dma-map-ops.h>
@@ -18,24 +17,11 @@
 #include <linux/mm.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
-#include <linux/swiotlb.h>
 #include <linux/vmalloc.h>
 
 #include "rmem_heap_buffer.h"
 
 #define CM(ev)	RMEM_HEAP_CM_##ev
-
-#define RMEM_HEAP_HAVE_CMA (RMEM_HEAP_HAVE_CMA_ALLOC && IS_ENABLED(CONFIG_DMA_CMA))
-
-/*
- * cma_alloc() pages are mapped for the pool device to sync them; a device
- * that must bounce (swiotlb=force) would sync a bounce buffer instead, so
- * such a pool takes dma_alloc_pages(), whose pages need no mapping.
- */
-static bool rmem_heap_reusable_use_cma(struct rmem_heap_pool *pool)
-{
-	return RMEM_HEAP_HAVE_CMA && !is_swiotlb_force_bounce(pool->dev);
-}
 
 /* What the model is told the maintenance of a range for @dev did. */
 static void rmem_heap_reusable_note_sync(struct rmem_heap_buffer *buffer,
@@ -275,159 +261,6 @@ static void rmem_heap_reusable_vunmap(struct dma_buf *dmabuf,
 	iosys_map_clear(map);
 }
 
-/*
- * rmem_heap_reusable_alloc(): pages of the region, zeroed, with the pool
- * device's DMA address.  A miss
- * never falls back to system RAM: cma_alloc() takes only the area, and
- * dma_alloc_pages() (whose dma-direct falls back to the page allocator) is
- * asked only when the area may have room, with no retrying reclaim, and
- * pages from outside the region are given back.
- */
-static struct page *rmem_heap_reusable_alloc_cma(struct rmem_heap_pool *pool,
-						 size_t size, dma_addr_t *dma)
-{
-#if RMEM_HEAP_HAVE_CMA
-	struct cma *cma = dev_get_cma_area(pool->dev);
-	unsigned long i, count = size >> PAGE_SHIFT;
-	struct page *page;
-
-	page = cma_alloc(cma, count, min_t(unsigned int, get_order(size),
-					   CONFIG_CMA_ALIGNMENT), true);
-	if (!page)
-		return NULL;
-	/*
-	 * Lowmem only (probe checks): the linear map reaches every page.
-	 * clear_page() is the architecture's fastest zeroing (DC ZVA on
-	 * arm64), as the kernel's CMA heap uses.
-	 */
-	for (i = 0; i < count; i++)
-		clear_page(page_address(page) + i * PAGE_SIZE);
-	*dma = dma_map_page_attrs(pool->dev, page, 0, size, DMA_BIDIRECTIONAL,
-				  DMA_ATTR_SKIP_CPU_SYNC);
-	if (dma_mapping_error(pool->dev, *dma)) {
-		cma_release(cma, page, count);
-		return NULL;
-	}
-	return page;
-#else
-	return NULL;
-#endif
-}
-
-static struct page *rmem_heap_reusable_alloc_dma(struct rmem_heap_pool *pool,
-						 size_t size, dma_addr_t *dma)
-{
-	struct device *dev = pool->dev;
-	struct page *page;
-	phys_addr_t phys;
-
-	page = dma_alloc_pages(dev, size, dma, DMA_BIDIRECTIONAL,
-			       GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
-	if (!page)
-		return NULL;
-	/* dma-debug (6.1) tracks the pages as a mapping that must be checked */
-	if (dma_mapping_error(dev, *dma))
-		goto free_pages;
-
-	phys = page_to_phys(page);
-	if (phys < pool->base || phys - pool->base >= pool->size ||
-	    size > pool->size - (phys - pool->base))
-		goto free_pages;
-	return page;
-
-free_pages:
-	dma_free_pages(dev, size, page, *dma, DMA_BIDIRECTIONAL);
-	return NULL;
-}
-
-static struct page *rmem_heap_reusable_alloc(struct rmem_heap_pool *pool,
-					     size_t size, dma_addr_t *dma)
-{
-	if (rmem_heap_reusable_use_cma(pool))
-		return rmem_heap_reusable_alloc_cma(pool, size, dma);
-	return rmem_heap_reusable_alloc_dma(pool, size, dma);
-}
-
-static void rmem_heap_reusable_free(struct rmem_heap_pool *pool,
-				    struct page *page, size_t size,
-				    dma_addr_t dma)
-{
-#if RMEM_HEAP_HAVE_CMA
-	if (rmem_heap_reusable_use_cma(pool)) {
-		dma_unmap_page_attrs(pool->dev, dma, size, DMA_BIDIRECTIONAL,
-				     DMA_ATTR_SKIP_CPU_SYNC);
-		cma_release(dev_get_cma_area(pool->dev), page,
-			    size >> PAGE_SHIFT);
-		return;
-	}
-#endif
-	dma_free_pages(pool->dev, size, page, dma, DMA_BIDIRECTIONAL);
-}
-
-/*
- * cma_alloc() takes the whole free block that holds the first page of the
- * range (up to a pageblock), splits it and frees the rest; freeing the
- * buffer merges it back.  One page held at the lowest free address keeps
- * that pageblock split, so that small buffers come from free blocks of
- * about their own size (figures in Documentation/rmem-heap.rst).  It is
- * taken when the pool has no buffer, outside the pool lock, and given back
- * when an allocation fails, so that the whole region stays allocatable.
- *
- * Return: whether the region may have room for @size bytes (under the
- * same lock, so that an allocation takes it once).
- */
-static bool rmem_heap_anchor_take(struct rmem_heap_pool *pool, size_t size)
-{
-	struct page *page;
-	dma_addr_t dma;
-	bool want, room;
-
-	mutex_lock(&pool->lock);
-	want = !pool->anchor && !pool->nr_buffers;
-	/* dma-direct would answer a sure CMA miss from system RAM */
-	room = size <= pool->size - pool->used;
-	mutex_unlock(&pool->lock);
-	if (!want || !room)
-		return room;
-
-	page = rmem_heap_reusable_alloc(pool, PAGE_SIZE, &dma);
-	if (!page)
-		return room;
-
-	mutex_lock(&pool->lock);
-	if (!pool->anchor) {
-		pool->anchor = page;
-		pool->anchor_dma = dma;
-		page = NULL;
-	}
-	mutex_unlock(&pool->lock);
-	if (page)
-		rmem_heap_reusable_free(pool, page, PAGE_SIZE, dma);
-	return room;
-}
-
-/**
- * rmem_heap_anchor_drop() - give a pool's anchor page back to CMA
- * @pool: the pool (any type; only reusable pools have an anchor)
- *
- * Return: true if the pool held an anchor.
- */
-bool rmem_heap_anchor_drop(struct rmem_heap_pool *pool)
-{
-	struct page *page;
-	dma_addr_t dma;
-
-	mutex_lock(&pool->lock);
-	page = pool->anchor;
-	dma = pool->anchor_dma;
-	pool->anchor = NULL;
-	mutex_unlock(&pool->lock);
-
-	if (page)
-		rmem_heap_reusable_free(pool, page, PAGE_SIZE, dma);
-	return page;
-}
-
 /* Pages for a reusable buffer, zeroed through the (cacheable) linear map. */
 static int rmem_heap_reusable_get(struct rmem_heap_buffer *buffer)
 {
@@ -437,9 +270,9 @@ static int rmem_heap_reusable_get(struct rmem_heap_buffer *buffer)
 	dma_addr_t dma;
 
 	if (rmem_heap_anchor_take(pool, buffer->size))
-		page = rmem_heap_reusable_alloc(pool, buffer->size, &dma);
+		page = rmem_heap_cma_alloc(pool, buffer->size, &dma);
 	if (!page && rmem_heap_anchor_drop(pool))
-		page = rmem_heap_reusable_alloc(pool, buffer->size, &dma);
+		page = rmem_heap_cma_alloc(pool, buffer->size, &dma);
 	if (!page) {
 		rmem_heap_pool_failed(pool);
 		return -ENOMEM;
@@ -502,7 +335,7 @@ static void rmem_heap_reusable_put(struct rmem_heap_buffer *buffer)
 		vunmap(buffer->vmap_addr);
 	rmem_heap_cm_note(pool, buffer->phys, buffer->size, CM(FREE));
 	rmem_heap_cm_note(pool, buffer->phys, buffer->size, CM(FORGET));
-	rmem_heap_reusable_free(pool, buffer->pages, buffer->size, buffer->dma);
+	rmem_heap_cma_free(pool, buffer->pages, buffer->size, buffer->dma);
 
 	mutex_lock(&pool->lock);
 	rmem_heap_pool_unaccount(pool, buffer->size);
