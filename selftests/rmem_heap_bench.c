@@ -28,7 +28,10 @@
  * 0. Right after probe (bench_after_probe() below), first.
  * 4. What a user waits for (bench_user() below).
  * 5. Import cost (bench_import() below).
- * 6. Scale (bench_scale() below).
+ * 6. Scale (bench_scale() below); -s: this section alone.
+ *
+ * -p A,B: only heaps A and B, of any driver, in paired rounds as in 2,
+ * back to back and paced ("BENCH ab" lines).
  *
  * Prints a table and machine-readable lines starting with "BENCH ".
  * Missing heaps are skipped with a message.  Exit status is 0 unless the
@@ -59,6 +62,7 @@ static const char * const size_names[NSIZES] = {
 
 static int quick;
 static int scale_only;
+static char *ab_heaps;	/* -p A,B */
 static volatile uint64_t sink;
 
 static void barrier_ptr(void *p)
@@ -313,14 +317,21 @@ static void print_alloc(const struct bench_heap *bh, const int *have, int nb,
 	}
 }
 
-/* Median ns of @n back-to-back alloc+close of @sz on @hfd; 0 on failure. */
-static uint64_t block_ns(int hfd, size_t sz, int n, int *err)
+/*
+ * Median ns of @n alloc+close of @sz on @hfd, back to back or (@paced)
+ * after PACE_MS of busy work each; 0 on failure.
+ */
+static uint64_t block_ns(int hfd, size_t sz, int n, int paced, int *err)
 {
 	uint64_t t[64];
 	int i;
 
 	for (i = -1; i < n; i++) {
-		uint64_t ns = alloc_close_once(hfd, sz, err);
+		uint64_t ns;
+
+		if (paced)
+			spin_ns(PACE_MS * 1000000ull);
+		ns = alloc_close_once(hfd, sz, err);
 
 		if (*err)
 			return 0;
@@ -330,16 +341,22 @@ static uint64_t block_ns(int hfd, size_t sz, int n, int *err)
 	return median(t, n);
 }
 
-/* Our reusable heap (bh[0]) against the kernel's CMA heap (bh[1]), paired. */
-static void bench_paired(const struct bench_heap *bh)
+/*
+ * Heap bh[0] against heap bh[1] in paired rounds: our reusable heap
+ * against the kernel's CMA heap ("paired" lines), or any two heaps given
+ * with -p ("ab" lines, @paced as well as back to back).
+ */
+static void bench_paired(const struct bench_heap *bh, const char *what, int paced)
 {
 	double r[ROUNDS], sorted[ROUNDS];
 	int hfd[2], s, k, i, err = 0;
+	int ab = strcmp(what, "paired") != 0;
 
-	printf("\nreusable vs CMA heap, paired rounds (%d rounds; per round the ratio"
-	       " of %s's block median to %s's)\n", ROUNDS, bh[0].name, bh[1].name);
-	printf("%-8s %10s %10s %10s %s\n", "size", "median", "lowest",
-	       "highest", "ratio < 1: ours faster");
+	printf("\n%s, paired rounds%s (%d rounds; per round the ratio"
+	       " of %s's block median to %s's)\n", ab ? "two heaps" : "reusable vs CMA heap",
+	       paced ? ", paced" : "", ROUNDS, bh[0].name, bh[1].name);
+	printf("%-8s %10s %10s %10s ratio < 1: %s faster\n", "size", "median", "lowest",
+	       "highest", bh[0].name);
 	hfd[0] = rh_open_heap(bh[0].name);
 	hfd[1] = rh_open_heap(bh[1].name);
 	for (s = 0; s < NSIZES && hfd[0] >= 0 && hfd[1] >= 0; s++) {
@@ -349,13 +366,13 @@ static void bench_paired(const struct bench_heap *bh)
 			uint64_t t[2];
 			int first = k & 1;
 
-			t[first] = block_ns(hfd[first], sizes[s], n, &err);
-			t[!first] = block_ns(hfd[!first], sizes[s], n, &err);
+			t[first] = block_ns(hfd[first], sizes[s], n, paced, &err);
+			t[!first] = block_ns(hfd[!first], sizes[s], n, paced, &err);
 			r[k] = !err && t[1] ? (double)t[0] / (double)t[1] : 0.0;
 		}
 		if (err) {
 			printf("%-8s fail: %s\n", size_names[s], strerror(err));
-			printf("BENCH paired size=%zu error=%d\n", sizes[s], err);
+			printf("BENCH %s size=%zu error=%d\n", what, sizes[s], err);
 			err = 0;
 			continue;
 		}
@@ -368,9 +385,13 @@ static void bench_paired(const struct bench_heap *bh)
 		}
 		printf("%-8s %9.2fx %9.2fx %9.2fx\n", size_names[s],
 		       sorted[ROUNDS / 2], sorted[0], sorted[ROUNDS - 1]);
-		printf("BENCH paired ours=%s kernel=%s size=%zu rounds=%d block=%d"
-		       " ratio_median=%.3f ratio_min=%.3f ratio_max=%.3f\n",
-		       bh[0].name, bh[1].name, sizes[s], ROUNDS, n,
+		if (ab)
+			printf("BENCH ab a=%s b=%s mode=%s", bh[0].name, bh[1].name,
+			       mode_names[paced]);
+		else
+			printf("BENCH paired ours=%s kernel=%s", bh[0].name, bh[1].name);
+		printf(" size=%zu rounds=%d block=%d ratio_median=%.3f ratio_min=%.3f"
+		       " ratio_max=%.3f\n", sizes[s], ROUNDS, n,
 		       sorted[ROUNDS / 2], sorted[0], sorted[ROUNDS - 1]);
 	}
 	for (i = 0; i < 2; i++)
@@ -444,7 +465,7 @@ static void bench_alloc(struct rh_heap *hs, int nh)
 	if (have[1] && have[3]) {
 		struct bench_heap pair[2] = { bh[1], bh[3] };
 
-		bench_paired(pair);
+		bench_paired(pair, "paired", 0);
 	} else {
 		printf("# SKIP paired rounds: needs our reusable heap and a CMA heap\n");
 	}
@@ -1093,12 +1114,42 @@ static void pin_to_cpu(void)
 		printf("# pinned to CPU %d\n", cpu);
 }
 
+/*
+ * -p A,B: two heaps of any driver in paired rounds, back to back and paced,
+ * e.g. this driver against an older build of it loaded beside it under
+ * another name (Documentation/rmem-heap.rst, "make bench").
+ */
+static int bench_ab(char *arg)
+{
+	struct bench_heap pair[2] = { { .label = "a" }, { .label = "b" } };
+	char *comma = strchr(arg, ',');
+	int i;
+
+	if (!comma || comma == arg || !comma[1] || comma - arg >= RH_NAME_LEN ||
+	    strlen(comma + 1) >= RH_NAME_LEN) {
+		fprintf(stderr, "-p A,B: two heap names\n");
+		return 2;
+	}
+	*comma = 0;
+	snprintf(pair[0].name, sizeof(pair[0].name), "%s", arg);
+	snprintf(pair[1].name, sizeof(pair[1].name), "%s", comma + 1);
+	for (i = 0; i < 2; i++) {
+		if (!heap_dev_exists(pair[i].name)) {
+			fprintf(stderr, "no heap %s in %s\n", pair[i].name, RH_DEVDIR);
+			return 1;
+		}
+	}
+	bench_paired(pair, "ab", 0);
+	bench_paired(pair, "ab", 1);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct rh_heap hs[RH_MAX_HEAPS];
 	int opt, nh;
 
-	while ((opt = getopt(argc, argv, "qsh")) != -1) {
+	while ((opt = getopt(argc, argv, "qsp:h")) != -1) {
 		switch (opt) {
 		case 'q':
 			quick = 1;
@@ -1106,15 +1157,21 @@ int main(int argc, char **argv)
 		case 's':
 			scale_only = 1;
 			break;
+		case 'p':
+			ab_heaps = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-q] [-s]\n  -q  fewer repetitions\n"
-				"  -s  the scale figures alone (a machine with large regions)\n",
-				argv[0]);
+			fprintf(stderr, "usage: %s [-q] [-s] [-p A,B]\n  -q  fewer repetitions\n"
+				"  -s  the scale figures alone (a machine with large regions)\n"
+				"  -p  heaps A and B (names in %s) alone, in paired rounds\n",
+				argv[0], RH_DEVDIR);
 			return opt == 'h' ? 0 : 2;
 		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	pin_to_cpu();
+	if (ab_heaps)
+		return bench_ab(ab_heaps);
 	nh = rh_discover(hs, RH_MAX_HEAPS);
 	if (nh < 0) {
 		printf("# no %s (%s): our heaps are skipped\n", RH_SYSFS,
