@@ -98,8 +98,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except util.LabError as e:
-        print("lab: %s" % e, file=sys.stderr)
-        sys.exit(1)
+    util.run_main(main)

@@ -6,7 +6,6 @@ one would check on a board.
 """
 
 import os
-import sys
 
 from . import qemu, scenario, util
 
@@ -35,8 +34,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except util.LabError as e:
-        print("lab: %s" % e, file=sys.stderr)
-        sys.exit(1)
+    util.run_main(main)

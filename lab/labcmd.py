@@ -87,8 +87,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except util.LabError as e:
-        print("lab: %s" % e, file=sys.stderr)
-        sys.exit(125)
+    util.run_main(main, 125)

@@ -12,7 +12,6 @@ the suite's results and the judge's verdict (kernel reports, kmemleak).
 import argparse
 import os
 import re
-import sys
 
 from . import judge, machine, qemu, scenario, tap, util
 
@@ -88,8 +87,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except util.LabError as e:
-        print("lab: %s" % e, file=sys.stderr)
-        sys.exit(1)
+    util.run_main(main)

@@ -25,6 +25,16 @@ def elapsed(t0=None):
     return "%dm%02ds" % (s // 60, s % 60)
 
 
+def run_main(main, error_status=1):
+    """A lab command's entry point: exit with main()'s status, or print a
+    LabError in one line and exit with error_status."""
+    try:
+        sys.exit(main())
+    except LabError as e:
+        print("lab: %s" % e, file=sys.stderr)
+        sys.exit(error_status)
+
+
 def say(msg):
     """One progress line on stderr, prefixed with the time since start."""
     sys.stderr.write("[lab %s] %s\n" % (elapsed(), msg))
