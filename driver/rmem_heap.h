@@ -76,6 +76,7 @@ struct rmem_heap_device;
  * @dirty_bytes: bytes on @dirty plus the chunks being zeroed now
  * @zeroing:     number of chunks being zeroed now
  * @zeroed:      number of chunks zeroed so far (wakes @zero_wait)
+ * @zero_failed: number of chunks that could not be mapped to be zeroed
  * @zero_wait:   allocations waiting for chunks others are zeroing
  * @zero_work:   background zeroing of @dirty
  * @anchor:      one page of a reusable region, taken while the pool is idle
@@ -107,6 +108,7 @@ struct rmem_heap_pool {
 	u64 dirty_bytes;
 	unsigned int zeroing;
 	unsigned long zeroed;
+	unsigned long zero_failed;
 	wait_queue_head_t zero_wait;
 	struct delayed_work zero_work;
 	struct page *anchor;

@@ -193,4 +193,3 @@ bool rmem_heap_anchor_drop(struct rmem_heap_pool *pool)
 		rmem_heap_cma_free(pool, page, PAGE_SIZE, dma);
 	return page;
 }
-

@@ -4,10 +4,11 @@
  *
  * Pages come from the area with cma_alloc() where the kernel exports it,
  * as the kernel's CMA heap does, else through dma_alloc_pages() on the
- * pool's device (rmem_heap_cma.c).  They are lowmem (probe refuses anything else) and always
- * have the linear map's cacheable alias, so maintenance goes through the
- * DMA API, which knows which importer snoops, bounces or sits behind an
- * IOMMU.  Documentation/rmem-heap.rst ("CPU caches") has the rules.
+ * pool's device (rmem_heap_cma.c).  They are lowmem (probe refuses
+ * anything else) and always have the linear map's cacheable alias, so
+ * maintenance goes through the DMA API, which knows which importer snoops,
+ * bounces or sits behind an IOMMU.  Documentation/rmem-heap.rst ("CPU
+ * caches") has the rules.
  */
 
 #include <linux/dma-buf.h>

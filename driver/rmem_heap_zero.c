@@ -184,6 +184,7 @@ static int rmem_heap_zero_chunk_locked(struct rmem_heap_pool *pool)
 		pool->dirty_bytes -= size;
 		kfree(done);
 	} else {
+		pool->zero_failed++;
 		/* back at the head, whole, as its own extent */
 		if (!done)
 			done = kzalloc_obj(*done, GFP_KERNEL);
@@ -345,27 +346,40 @@ unsigned long rmem_heap_zero_budget(u64 size)
 	return DIV_ROUND_UP_ULL(2 * size, RMEM_HEAP_ZERO_CHUNK) + 2;
 }
 
-/*
- * The caller's own share of zeroing is spent: wait for the background work
- * instead of failing while free space is only dirty.  Small freed extents
- * zeroed in list order need not make a contiguous one, so the budget alone
- * would fail allocations a heap with room can serve.  Held (debugfs), the
- * worker would never come.
- */
-static int rmem_heap_zero_wait_worker_locked(struct rmem_heap_pool *pool)
+/* Wait, killably, until a chunk another thread is zeroing is done. */
+static int rmem_heap_zero_wait_locked(struct rmem_heap_pool *pool)
 {
 	unsigned long zeroed = pool->zeroed;
 	int ret;
 
-	if (READ_ONCE(rmem_heap_zero_hold))
-		return -ENOMEM;
-	mod_delayed_work(rmem_heap_unbound_wq, &pool->zero_work, 0);
 	atomic_inc(&rmem_heap_zero_waits);
 	mutex_unlock(&pool->lock);
 	ret = wait_event_killable(pool->zero_wait,
 				  READ_ONCE(pool->zeroed) != zeroed);
 	mutex_lock(&pool->lock);
 	return ret ? -EINTR : 0;
+}
+
+/*
+ * The caller's own share of zeroing is spent: wait for the background work
+ * instead of failing while free space is only dirty.  Small freed extents
+ * zeroed in list order need not make a contiguous one, so the budget alone
+ * would fail allocations a heap with room can serve.  Held (debugfs), the
+ * worker would never come; and once it could not map a chunk it stops, so
+ * waiting again would only spin.
+ */
+static int rmem_heap_zero_wait_worker_locked(struct rmem_heap_pool *pool)
+{
+	unsigned long failed = pool->zero_failed;
+	int ret;
+
+	if (READ_ONCE(rmem_heap_zero_hold))
+		return -ENOMEM;
+	mod_delayed_work(rmem_heap_unbound_wq, &pool->zero_work, 0);
+	ret = rmem_heap_zero_wait_locked(pool);
+	if (!ret && pool->zero_failed != failed)
+		ret = -ENOMEM;
+	return ret;
 }
 
 /**
@@ -391,7 +405,6 @@ int rmem_heap_zero_reclaim_locked(struct rmem_heap_pool *pool,
 				  unsigned long *budget)
 {
 	struct rmem_heap_extent *extent;
-	unsigned long zeroed;
 	int ret;
 
 	if (fatal_signal_pending(current))
@@ -414,14 +427,7 @@ int rmem_heap_zero_reclaim_locked(struct rmem_heap_pool *pool,
 		return ret < 0 ? ret : 0;
 	if (!pool->zeroing)
 		return -ENOMEM;
-
-	atomic_inc(&rmem_heap_zero_waits);
-	zeroed = pool->zeroed;
-	mutex_unlock(&pool->lock);
-	ret = wait_event_killable(pool->zero_wait,
-				  READ_ONCE(pool->zeroed) != zeroed);
-	mutex_lock(&pool->lock);
-	return ret ? -EINTR : 0;
+	return rmem_heap_zero_wait_locked(pool);
 }
 
 /**
