@@ -15,9 +15,8 @@ import argparse
 import os
 import re
 import subprocess
-import sys
 
-from . import qemu, scenario, util
+from . import bench, qemu, scenario, util
 
 OVERLAY = os.path.join(util.TOP, "lab", "ab-old.dtso")
 # the overlay's region (0x70000000, 64 MiB) is RAM and free on these
@@ -27,9 +26,16 @@ AB_RE = re.compile(r"^BENCH ab a=(\S+) b=(\S+) mode=(\S+) size=(\d+) .*"
 
 
 def old_driver(rev, t, outdir):
-    """REV's driver renamed, built for target t; returns the .ko path."""
+    """REV's driver renamed, built for target t (once per commit and
+    kernel build); returns the .ko path."""
     src = os.path.join(outdir, "driver")
-    subprocess.run(["rm", "-rf", src], check=True)
+    ko = os.path.join(src, "rmold_heap.ko")
+    stamp = os.path.join(outdir, "built-for")
+    if os.path.isfile(ko) and os.path.isfile(stamp):
+        with open(stamp) as f:
+            if f.read() == t.kdir:
+                return ko
+    subprocess.run(["rm", "-rf", src, stamp], check=True)
     util.ensure_dir(outdir)
     archive = subprocess.run(["git", "-C", util.TOP, "archive", rev, "driver"],
                              check=True, stdout=subprocess.PIPE).stdout
@@ -53,9 +59,10 @@ def old_driver(rev, t, outdir):
         r = subprocess.run(["make", "-C", t.kdir, "ARCH=arm64",
                             "CROSS_COMPILE=aarch64-linux-gnu-", "M=" + src, "modules"],
                            stdout=f, stderr=subprocess.STDOUT)
-    ko = os.path.join(src, "rmold_heap.ko")
     if r.returncode or not os.path.isfile(ko):
         raise util.LabError("%s's driver did not build for %s (log: %s)" % (rev, t.name, log))
+    with open(stamp, "w") as f:
+        f.write(t.kdir)
     return ko
 
 
@@ -83,6 +90,11 @@ def main(argv=None):
     ap.add_argument("--kernel", default="newest")
     ap.add_argument("--machines", default=" ".join(MACHINES))
     args = ap.parse_args(argv)
+    r = subprocess.run(["git", "-C", util.TOP, "rev-parse", "--verify", "-q",
+                        args.rev + "^{commit}"], stdout=subprocess.PIPE, text=True)
+    if r.returncode:
+        raise util.LabError("%s: not a commit of this repository" % args.rev)
+    args.rev = r.stdout.strip()[:12]
     k = scenario.resolve([args.kernel])[0]
     t, _ = scenario.target(k, "arm64", debug=False)
     outdir = os.path.join(util.OUT, "ab", args.rev)
@@ -98,18 +110,9 @@ def main(argv=None):
         log = os.path.join(out, "console.log")
         util.say("rmem against %s's driver, kernel %s (no debug options) on %s; console log: %s"
                  % (args.rev, k, m, log))
-        kept = []
-
-        class Keep:
-            def write(self, s):
-                sys.stdout.write(s)
-                kept.append(s)
-
-            def flush(self):
-                sys.stdout.flush()
-
-        rc, _, v = scenario.run_command(sc, log, stream=Keep())
-        res = parse("".join(kept))
+        tee = bench.Tee()
+        rc, _, v = scenario.run_command(sc, log, stream=tee)
+        res = parse("".join(tee.kept))
         if rc != 0 or v.reports or not res:
             util.say("no figures from %s (exit %s, %d kernel reports); console log: %s"
                      % (m, rc, len(v.reports), log))

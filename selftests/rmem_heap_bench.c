@@ -319,7 +319,8 @@ static void print_alloc(const struct bench_heap *bh, const int *have, int nb,
 
 /*
  * Median ns of @n alloc+close of @sz on @hfd, back to back or (@paced)
- * after PACE_MS of busy work each; 0 on failure.
+ * after PACE_MS of busy work each; 0 on failure.  Unlike pace(), no wait
+ * for zero_pending: -p may pair a heap of another driver, which has none.
  */
 static uint64_t block_ns(int hfd, size_t sz, int n, int paced, int *err)
 {

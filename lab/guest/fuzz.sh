@@ -5,9 +5,10 @@
 # heap. TAP; the seed and the counts are printed.
 #   fuzz.sh [OPS]  OPS: operations over all heaps (default 24000)
 #   RMEM_HEAP_FUZZ_SEED=N: the seed (default: from the clock, printed)
-#   RMEM_HEAP_FUZZ_THREADS=T: threads per heap (default 4; make fuzz-soak
-#   uses as many as the guest has CPUs: more than that costs an emulated
-#   guest more in cross-CPU TLB work than it adds)
+#   RMEM_HEAP_FUZZ_THREADS=T: threads per heap (default 4; for make
+#   fuzz-soak no more than the host can run at once: on the lab's emulated
+#   guests more threads gave fewer operations per second, most likely
+#   cross-CPU TLB work; Documentation/rmem-heap.rst, "Fuzzing")
 ops=${1:-24000}
 set -- --ops "$ops"
 if [ -n "$RMEM_HEAP_FUZZ_SEED" ]; then
