@@ -149,12 +149,15 @@ class FuzzTest(unittest.TestCase):
                        scenario.IMPORTER_KO: "z"}}
         for t in (target(), target("intree", builtin=True)):
             lines = scenario.test_body(t, res, ["rmem"]).splitlines()
-            line = "lab_suite fuzz sh /etc/lab/fuzz.sh %d" % scenario.FUZZ_OPS
+            line = "lab_suite fuzz sh /etc/lab/fuzz.sh %d %d" % (
+                scenario.FUZZ_OPS, scenario.FUZZ_THREADS)
             self.assertIn(line, lines, t.name)
             names = [l.split()[1] for l in lines if l.startswith("lab_suite ")]
             if "lifetime" in names:
                 self.assertLess(names.index("fuzz"), names.index("lifetime"))
-        self.assertGreater(scenario.FUZZ_OPS, 0)
+        # the reliability issue's floor, from more than one thread
+        self.assertGreaterEqual(scenario.FUZZ_OPS, 200000)
+        self.assertGreater(scenario.FUZZ_THREADS, 1)
 
     def test_script_and_build(self):
         with open(os.path.join(util.TOP, "lab", "guest", "fuzz.sh")) as f:

@@ -62,6 +62,7 @@ static unsigned int opt_only = ~0u;	/* --only: a mask of op_kinds[] */
 static long page;
 
 static atomic_long failures;
+static uint64_t total_done;	/* operations run over every heap */
 
 /* splitmix64: small, fast and good enough to pick inputs */
 static uint64_t rnd(uint64_t *s)
@@ -208,7 +209,6 @@ struct fuzz {
 	const struct rh_heap *heap;
 	int heap_fd;
 	int ctl_fd;		/* -1 without the control device */
-	uint64_t ops;		/* per thread */
 	pthread_mutex_t lock;	/* shared[] */
 	struct buf shared[SHARED];
 	int nshared;
@@ -220,6 +220,7 @@ struct worker {
 	int t;
 	uint64_t s;
 	uint64_t op;
+	uint64_t ops;		/* this thread's share */
 	struct buf b[SLOTS];
 	struct map m[MAPS];
 	unsigned char *arg;	/* ARG_BYTES */
@@ -748,7 +749,7 @@ static void *worker_main(void *arg)
 	uint64_t i;
 	int k;
 
-	for (i = 0; i < w->f->ops; i++) {
+	for (i = 0; i < w->ops; i++) {
 		unsigned int pick = (unsigned int)below(&w->s, 100);
 		int kind;
 
@@ -795,7 +796,6 @@ static int fuzz_heap(const struct rh_heap *h, uint64_t ops, int nthreads, int ct
 	memset(&f, 0, sizeof(f));
 	f.heap = h;
 	f.ctl_fd = ctl_fd;
-	f.ops = ops / (uint64_t)nthreads;
 	pthread_mutex_init(&f.lock, NULL);
 	f.heap_fd = open_node(h->name);
 	if (f.heap_fd < 0) {
@@ -808,6 +808,7 @@ static int fuzz_heap(const struct rh_heap *h, uint64_t ops, int nthreads, int ct
 		memset(&w[i], 0, sizeof(w[i]));
 		w[i].f = &f;
 		w[i].t = i;
+		w[i].ops = ops / (uint64_t)nthreads + ((uint64_t)i < ops % (uint64_t)nthreads);
 		/* thread i's inputs: from the seed and i alone */
 		w[i].s = opt_seed * 0x100000001b3ull + (uint64_t)i * 0x9e3779b97f4a7c15ull;
 		for (k = 0; k < (int)strlen(h->name); k++)
@@ -832,6 +833,12 @@ static int fuzz_heap(const struct rh_heap *h, uint64_t ops, int nthreads, int ct
 	       h->name, (unsigned long long)opt_seed, (long long)f.done, (long long)f.allocs,
 	       (long long)f.maps, (long long)f.errors, nthreads, secs,
 	       secs > 0 ? (double)f.done / secs : 0.0);
+	total_done += (uint64_t)f.done;
+	if ((uint64_t)f.done != ops) {
+		printf("# FAIL %s: %lld operations run, %llu asked\n", h->name,
+		       (long long)f.done, (unsigned long long)ops);
+		atomic_fetch_add(&failures, 1);
+	}
 	if (usage_back_to_zero(h->name, &used, &bufs)) {
 		printf("# FAIL %s seed=%llu: after the run used %llu bytes, %llu buffers (want 0)\n",
 		       h->name, (unsigned long long)opt_seed, (unsigned long long)used,
@@ -1275,7 +1282,8 @@ int main(int argc, char **argv)
 		else
 			printf("%s %d differential\n", ret < 0 ? "not ok" : "ok", ++num);
 	}
-	printf("# seed %llu: %ld failures\n", (unsigned long long)opt_seed,
-	       (long)atomic_load(&failures));
+	printf("# seed %llu: %llu operations over %d heaps by %d threads each, %ld failures\n",
+	       (unsigned long long)opt_seed, (unsigned long long)total_done, nsel,
+	       opt_threads, (long)atomic_load(&failures));
 	return atomic_load(&failures) ? 1 : 0;
 }
