@@ -84,6 +84,11 @@ struct rmem_heap_device;
  *               so that small buffers do not each split and re-merge a
  *               whole free pageblock (see rmem_heap_anchor_take())
  * @anchor_dma:  DMA address of @anchor
+ * @kept:        freed chunks of a reusable region kept for reuse
+ *               (rmem_heap_keep.c)
+ * @kept_bytes:  bytes on @kept
+ * @nr_kept:     entries on @kept
+ * @keep_work:   gives @kept back to CMA once no buffer was freed for a while
  * @buffers:     live buffers (&rmem_heap_buffer.pool_node)
  * @used:        bytes allocated now
  * @peak_used:   high-water mark of @used
@@ -113,6 +118,10 @@ struct rmem_heap_pool {
 	struct delayed_work zero_work;
 	struct page *anchor;
 	dma_addr_t anchor_dma;
+	struct list_head kept;
+	u64 kept_bytes;
+	unsigned int nr_kept;
+	struct delayed_work keep_work;
 	struct list_head buffers;
 	u64 used;
 	u64 peak_used;
@@ -253,6 +262,7 @@ struct rmem_heap_buffer {
  * @buffers:      live buffers
  * @failed:       failed allocations
  * @pending_zero: bytes freed but not zeroed yet (no-map)
+ * @kept:         bytes of freed chunks kept for reuse (reusable)
  */
 struct rmem_heap_stats {
 	u64 size;
@@ -263,6 +273,7 @@ struct rmem_heap_stats {
 	u64 buffers;
 	u64 failed;
 	u64 pending_zero;
+	u64 kept;
 };
 
 /* rmem_heap_buffer.c */
@@ -281,8 +292,18 @@ struct page *rmem_heap_cma_alloc(struct rmem_heap_pool *pool, size_t size,
 				 dma_addr_t *dma);
 void rmem_heap_cma_free(struct rmem_heap_pool *pool, struct page *page,
 			size_t size, dma_addr_t dma);
+bool rmem_heap_cma_room(struct rmem_heap_pool *pool, size_t size);
 bool rmem_heap_anchor_take(struct rmem_heap_pool *pool, size_t size);
 bool rmem_heap_anchor_drop(struct rmem_heap_pool *pool);
+
+/* rmem_heap_keep.c */
+void rmem_heap_keep_setup(struct rmem_heap_pool *pool);
+void rmem_heap_keep_stop(struct rmem_heap_pool *pool);
+bool rmem_heap_keep_put(struct rmem_heap_pool *pool, struct page *page,
+			size_t size, dma_addr_t dma);
+struct page *rmem_heap_keep_take(struct rmem_heap_pool *pool, size_t size,
+				 dma_addr_t *dma);
+bool rmem_heap_keep_drop(struct rmem_heap_pool *pool);
 
 /* rmem_heap_zero.c */
 void rmem_heap_zero_setup(struct rmem_heap_pool *pool);

@@ -126,6 +126,35 @@ void rmem_heap_cma_free(struct rmem_heap_pool *pool, struct page *page,
 	dma_free_pages(pool->dev, size, page, dma, DMA_BIDIRECTIONAL);
 }
 
+/*
+ * Whether @size bytes may fit: dma-direct would answer a sure CMA miss
+ * from system RAM.  Chunks kept for reuse take room too (the caller gives
+ * them back and asks again).
+ */
+static bool rmem_heap_cma_room_locked(struct rmem_heap_pool *pool, size_t size)
+{
+	lockdep_assert_held(&pool->lock);
+	return size <= pool->size - pool->used - pool->kept_bytes;
+}
+
+/**
+ * rmem_heap_cma_room() - whether a reusable pool may have room
+ * @pool: the pool
+ * @size: bytes
+ *
+ * Return: false if @size bytes cannot fit beside the live buffers and the
+ * kept chunks.
+ */
+bool rmem_heap_cma_room(struct rmem_heap_pool *pool, size_t size)
+{
+	bool room;
+
+	mutex_lock(&pool->lock);
+	room = rmem_heap_cma_room_locked(pool, size);
+	mutex_unlock(&pool->lock);
+	return room;
+}
+
 /**
  * rmem_heap_anchor_take() - hold a reusable pool's anchor page
  * @pool: the pool
@@ -150,8 +179,7 @@ bool rmem_heap_anchor_take(struct rmem_heap_pool *pool, size_t size)
 
 	mutex_lock(&pool->lock);
 	want = !pool->anchor && !pool->nr_buffers;
-	/* dma-direct would answer a sure CMA miss from system RAM */
-	room = size <= pool->size - pool->used;
+	room = rmem_heap_cma_room_locked(pool, size);
 	mutex_unlock(&pool->lock);
 	if (!want || !room)
 		return room;

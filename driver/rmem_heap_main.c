@@ -110,6 +110,7 @@ static void rmem_heap_destroy_pools(struct rmem_heap_device *rdev)
 		struct rmem_heap_pool *pool = &rdev->pools[i];
 
 		rmem_heap_zero_stop(pool);
+		rmem_heap_keep_stop(pool);
 		rmem_heap_anchor_drop(pool);
 		if (pool->alloc_ready)
 			rmem_heap_alloc_destroy(&pool->alloc);
@@ -127,6 +128,7 @@ static int rmem_heap_init_pools(struct rmem_heap_device *rdev)
 		mutex_init(&rdev->pools[i].lock);
 		INIT_LIST_HEAD(&rdev->pools[i].buffers);
 		rmem_heap_zero_setup(&rdev->pools[i]);
+		rmem_heap_keep_setup(&rdev->pools[i]);
 	}
 
 	for (i = 0; i < rdev->nr_pools; i++) {

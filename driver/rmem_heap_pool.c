@@ -65,6 +65,7 @@ void rmem_heap_pool_stats(struct rmem_heap_pool *pool,
 	stats->buffers = pool->nr_buffers;
 	stats->failed = pool->failed;
 	stats->pending_zero = pool->dirty_bytes;
+	stats->kept = pool->kept_bytes;
 	if (pool->type == RMEM_HEAP_NOMAP) {
 		stats->largest_free = rmem_heap_alloc_largest_free(&pool->alloc);
 	} else {

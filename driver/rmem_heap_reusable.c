@@ -267,13 +267,23 @@ static int rmem_heap_reusable_get(struct rmem_heap_buffer *buffer)
 {
 	struct rmem_heap_pool *pool = buffer->pool;
 	struct device *dev = pool->dev;
-	struct page *page = NULL;
+	struct page *page;
 	dma_addr_t dma;
+	bool kept;
 
-	if (rmem_heap_anchor_take(pool, buffer->size))
+	page = rmem_heap_keep_take(pool, buffer->size, &dma);
+	kept = page;
+	if (!page && rmem_heap_anchor_take(pool, buffer->size))
 		page = rmem_heap_cma_alloc(pool, buffer->size, &dma);
-	if (!page && rmem_heap_anchor_drop(pool))
-		page = rmem_heap_cma_alloc(pool, buffer->size, &dma);
+	if (!page) {
+		/* what the pool holds back may be the room that is missing */
+		bool dropped = rmem_heap_anchor_drop(pool);
+
+		if (rmem_heap_keep_drop(pool))
+			dropped = true;
+		if (dropped && rmem_heap_cma_room(pool, buffer->size))
+			page = rmem_heap_cma_alloc(pool, buffer->size, &dma);
+	}
 	if (!page) {
 		rmem_heap_pool_failed(pool);
 		return -ENOMEM;
@@ -284,7 +294,9 @@ static int rmem_heap_reusable_get(struct rmem_heap_buffer *buffer)
 	buffer->phys = page_to_phys(page);
 	buffer->offset = buffer->phys - pool->base;
 	buffer->vaddr = page_address(page);
-	rmem_heap_cm_note(pool, buffer->phys, buffer->size, CM(ADOPT));
+	/* a kept chunk's history is the model's already */
+	if (!kept)
+		rmem_heap_cm_note(pool, buffer->phys, buffer->size, CM(ADOPT));
 	rmem_heap_cm_note(pool, buffer->phys, buffer->size, CM(CPU_ZERO));
 
 	/*
@@ -335,8 +347,13 @@ static void rmem_heap_reusable_put(struct rmem_heap_buffer *buffer)
 	if (WARN_ON(buffer->vmap_cnt) && buffer->vmap_addr)
 		vunmap(buffer->vmap_addr);
 	rmem_heap_cm_note(pool, buffer->phys, buffer->size, CM(FREE));
-	rmem_heap_cm_note(pool, buffer->phys, buffer->size, CM(FORGET));
-	rmem_heap_cma_free(pool, buffer->pages, buffer->size, buffer->dma);
+	if (!rmem_heap_keep_put(pool, buffer->pages, buffer->size,
+				buffer->dma)) {
+		rmem_heap_cm_note(pool, buffer->phys, buffer->size,
+				  CM(FORGET));
+		rmem_heap_cma_free(pool, buffer->pages, buffer->size,
+				   buffer->dma);
+	}
 
 	mutex_lock(&pool->lock);
 	rmem_heap_pool_unaccount(pool, buffer->size);

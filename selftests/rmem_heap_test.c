@@ -1608,20 +1608,20 @@ TEST_F(lab, sysfs_layout)
 {
 	static const char * const nums[] = {
 		"size", "used", "free", "largest_free", "buffers", "peak_used",
-		"failed", "zero_pending",
+		"failed", "zero_pending", "kept",
 	};
 	int i, dbg = ensure_debugfs();
 
 	for (i = 0; i < self->nheaps; i++) {
 		const struct rh_heap *h = &self->heaps[i];
-		uint64_t v[8];
+		uint64_t v[9];
 		char path[256], hdr[4096];
 		struct stat st;
 		size_t j;
 		ssize_t n;
 		int ret;
 
-		for (j = 0; j < 8; j++) {
+		for (j = 0; j < 9; j++) {
 			ret = rh_read_u64(h->name, nums[j], &v[j]);
 			EXPECT_EQ(0, ret) {
 				TH_LOG("%s/%s: %s", h->name, nums[j],
@@ -1640,7 +1640,11 @@ TEST_F(lab, sysfs_layout)
 		EXPECT_LE(v[7], v[0]);
 		if (h->reusable) {
 			EXPECT_EQ(U0, v[7]) TH_LOG("%s: reusable with zero_pending", h->name);
+		} else {
+			EXPECT_EQ(U0, v[8]) TH_LOG("%s: no-map with kept chunks", h->name);
 		}
+		/* at most a quarter of the region (rmem_heap_keep.c) */
+		EXPECT_LE(v[8], v[0] / 4);
 
 		snprintf(path, sizeof(path), RH_DEVDIR "/%s", h->name);
 		EXPECT_EQ(0, stat(path, &st)) TH_LOG("%s: %s", path, strerror(errno));
@@ -1946,6 +1950,120 @@ TEST_F_TIMEOUT(lab, reusable_full_no_fallback, 120)
 	close(hfd);
 	/* 4 MiB is 1024 pages; allow what other tasks allocate meanwhile */
 	EXPECT_GT(256, after - before);
+}
+
+/* CmaFree of /proc/meminfo in bytes, or -1 */
+static long long cma_free_bytes(void)
+{
+	char line[128];
+	long long kib = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CmaFree: %lld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib < 0 ? -1 : kib * 1024;
+}
+
+#define KEEP_MS_PARAM	"/sys/module/rmem_heap/parameters/keep_ms"
+
+/* Wait up to @ms for @heap's "kept" to read 0; returns what it reads. */
+static uint64_t __wait_unkept(struct __test_metadata *_metadata,
+			      const char *heap, unsigned int ms)
+{
+	uint64_t kept = attr(heap, "kept");
+
+	for (; kept && ms >= 50; ms -= 50) {
+		usleep(50000);
+		kept = attr(heap, "kept");
+	}
+	return kept;
+}
+#define wait_unkept(heap, ms) __wait_unkept(_metadata, heap, ms)
+
+/*
+ * A freed reusable buffer is kept for the next one of its size: that one
+ * reads zero, a whole-region allocation still succeeds at once, and the
+ * chunk goes back to CMA (CmaFree) keep_ms after the last free; with
+ * keep_ms 0 nothing is kept.
+ */
+TEST_F_TIMEOUT(lab, reusable_keep, 120)
+{
+	char val[32];
+	unsigned int ms;
+	const struct rh_heap *h;
+	unsigned char *p;
+	long long live, back;
+	size_t bad;
+	int i, hfd, fd, ret;
+
+	for (i = 0; i < self->nheaps; i++)
+		if (self->heaps[i].reusable == 1 && self->heaps[i].policy == RH_CACHED)
+			break;
+	ASSERT_LT(i, self->nheaps) TH_LOG("no cached reusable heap of ours");
+	h = &self->heaps[i];
+	ASSERT_LT(0, rh_read_file(KEEP_MS_PARAM, val, sizeof(val)))
+		TH_LOG("%s: %s", KEEP_MS_PARAM, strerror(errno));
+	ms = (unsigned int)strtoul(val, NULL, 10);
+	ASSERT_LT(0u, ms) TH_LOG("keep_ms is 0: the driver's default is on");
+	hfd = open_heap(h->name);
+	ASSERT_LE(0, hfd);
+	ASSERT_EQ(U0, wait_unkept(h->name, ms + 2000)) TH_LOG("%s: kept chunks stay", h->name);
+
+	/* a dirtied 1 MiB buffer is kept, and the next 1 MiB reuses it, zeroed */
+	ASSERT_EQ(0, rh_alloc(hfd, RH_MIB, &fd));
+	p = mmap(NULL, RH_MIB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_TRUE(p != MAP_FAILED);
+	rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	memset(p, 0x5a, RH_MIB);
+	rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	munmap(p, RH_MIB);
+	live = cma_free_bytes();
+	close(fd);
+	EXPECT_EQ((uint64_t)RH_MIB, attr(h->name, "kept"));
+	ASSERT_EQ(0, rh_alloc(hfd, RH_MIB, &fd));
+	EXPECT_EQ(U0, attr(h->name, "kept")) TH_LOG("%s: the kept chunk was not reused", h->name);
+	p = mmap(NULL, RH_MIB, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_TRUE(p != MAP_FAILED);
+	rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	bad = find_nonzero(p, RH_MIB);
+	EXPECT_EQ((size_t)RH_MIB, bad) TH_LOG("%s: reused chunk reads 0x%02x at %zu",
+					      h->name, p[bad], bad);
+	rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	munmap(p, RH_MIB);
+	close(fd);
+
+	/* what is kept never stands in the way of the whole region */
+	EXPECT_EQ((uint64_t)RH_MIB, attr(h->name, "kept"));
+	ret = rh_alloc(hfd, h->size, &fd);
+	EXPECT_EQ(0, ret) TH_LOG("%s: whole region with a kept chunk: %s", h->name,
+				 strerror(-ret));
+	if (!ret)
+		close(fd);
+
+	/* given back to CMA once no buffer was freed for keep_ms */
+	ASSERT_EQ(0, rh_alloc(hfd, RH_MIB, &fd));
+	close(fd);
+	EXPECT_EQ(U0, wait_unkept(h->name, ms + 2000)) TH_LOG("%s: kept after %u ms", h->name,
+							      ms + 2000);
+	back = cma_free_bytes();
+	TH_LOG("%s: CmaFree %lld KiB with the buffer live, %lld KiB after keep_ms (%u)",
+	       h->name, live / 1024, back / 1024, ms);
+	EXPECT_LE(live + RH_MIB - 64 * 1024, back);
+
+	/* keep_ms 0: nothing kept */
+	ASSERT_EQ(0, rh_write_file(KEEP_MS_PARAM, "0"));
+	ret = rh_alloc(hfd, RH_MIB, &fd);
+	if (!ret)
+		close(fd);
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(U0, attr(h->name, "kept")) TH_LOG("%s: kept with keep_ms 0", h->name);
+	snprintf(val, sizeof(val), "%u", ms);
+	EXPECT_EQ(0, rh_write_file(KEEP_MS_PARAM, val));
+	close(hfd);
 }
 
 TEST_F_TIMEOUT(lab, four_threads, 120)

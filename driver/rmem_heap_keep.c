@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmem-heap: freed chunks of a reusable region, kept for the next buffer
+ * of the same size.
+ *
+ * Every cma_alloc() runs alloc_contig_range(), which drains every CPU's
+ * free-page lists, and every release merges the pages back: a buffer freed
+ * and allocated again (a frame cycle) paid both each time.  Freed chunks
+ * are kept instead, a few and up to a quarter of the region, and go back
+ * to CMA when no buffer was freed for keep_ms, when an allocation cannot
+ * find room, and when the region is released.  Documentation/rmem-heap.rst
+ * ("reusable") has the figures.
+ */
+
+#include <linux/jiffies.h>
+#include <linux/list.h>
+#include <linux/moduleparam.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+
+#include "rmem_heap_buffer.h"
+
+static unsigned int keep_ms = 1000;
+module_param(keep_ms, uint, 0644);
+MODULE_PARM_DESC(keep_ms,
+		 "Keep freed reusable buffers for reuse until no buffer was freed for this long (ms; 0: give them back at once)");
+
+/* A few chunks, up to a quarter of the region: lookups stay short. */
+#define RMEM_HEAP_KEEP_MAX	64
+#define RMEM_HEAP_KEEP_SHIFT	2
+
+/**
+ * struct rmem_heap_kept - a freed chunk of a reusable region, not zeroed
+ * @node: entry in &rmem_heap_pool.kept, most recently freed first
+ * @page: first page
+ * @size: bytes
+ * @dma:  the pool device's DMA address of the pages
+ */
+struct rmem_heap_kept {
+	struct list_head node;
+	struct page *page;
+	size_t size;
+	dma_addr_t dma;
+};
+
+static void rmem_heap_keep_release(struct rmem_heap_pool *pool,
+				   struct list_head *list)
+{
+	struct rmem_heap_kept *k, *tmp;
+
+	list_for_each_entry_safe(k, tmp, list, node) {
+		rmem_heap_cm_note(pool, page_to_phys(k->page), k->size,
+				  RMEM_HEAP_CM_FORGET);
+		rmem_heap_cma_free(pool, k->page, k->size, k->dma);
+		kfree(k);
+	}
+}
+
+/**
+ * rmem_heap_keep_drop() - give every kept chunk of a pool back to CMA
+ * @pool: the pool (any type; only reusable pools keep chunks)
+ *
+ * Return: true if the pool kept a chunk.
+ */
+bool rmem_heap_keep_drop(struct rmem_heap_pool *pool)
+{
+	LIST_HEAD(list);
+	bool had;
+
+	mutex_lock(&pool->lock);
+	list_splice_init(&pool->kept, &list);
+	pool->kept_bytes = 0;
+	pool->nr_kept = 0;
+	mutex_unlock(&pool->lock);
+
+	had = !list_empty(&list);
+	rmem_heap_keep_release(pool, &list);
+	return had;
+}
+
+static void rmem_heap_keep_work(struct work_struct *work)
+{
+	struct rmem_heap_pool *pool =
+		container_of(to_delayed_work(work), struct rmem_heap_pool,
+			     keep_work);
+
+	rmem_heap_keep_drop(pool);
+}
+
+/**
+ * rmem_heap_keep_put() - keep a freed reusable buffer's chunk
+ * @pool: the pool
+ * @page: first page
+ * @size: bytes
+ * @dma:  the pool device's DMA address of the pages
+ *
+ * Return: true if the chunk is kept; false if the caller must give it
+ * back (keeping is off, or the pool keeps enough).
+ */
+bool rmem_heap_keep_put(struct rmem_heap_pool *pool, struct page *page,
+			size_t size, dma_addr_t dma)
+{
+	unsigned int ms = READ_ONCE(keep_ms);
+	struct rmem_heap_kept *k;
+
+	if (!ms)
+		return false;
+	k = kzalloc_obj(*k, GFP_KERNEL);
+	if (!k)
+		return false;
+	k->page = page;
+	k->size = size;
+	k->dma = dma;
+
+	mutex_lock(&pool->lock);
+	if (pool->nr_kept >= RMEM_HEAP_KEEP_MAX ||
+	    pool->kept_bytes + size > pool->size >> RMEM_HEAP_KEEP_SHIFT) {
+		mutex_unlock(&pool->lock);
+		kfree(k);
+		return false;
+	}
+	list_add(&k->node, &pool->kept);
+	pool->kept_bytes += size;
+	pool->nr_kept++;
+	mod_delayed_work(system_wq, &pool->keep_work, msecs_to_jiffies(ms));
+	mutex_unlock(&pool->lock);
+	return true;
+}
+
+/**
+ * rmem_heap_keep_take() - a kept chunk of exactly @size bytes, zeroed
+ * @pool: the pool
+ * @size: bytes
+ * @dma:  set to the pool device's DMA address of the pages
+ *
+ * Zeroed through the linear map, like a new chunk (rmem_heap_cma.c).
+ *
+ * Return: the first page, or NULL if no kept chunk has that size.
+ */
+struct page *rmem_heap_keep_take(struct rmem_heap_pool *pool, size_t size,
+				 dma_addr_t *dma)
+{
+	struct rmem_heap_kept *k, *found = NULL;
+	unsigned long i;
+	struct page *page;
+
+	mutex_lock(&pool->lock);
+	list_for_each_entry(k, &pool->kept, node) {
+		if (k->size == size) {
+			found = k;
+			list_del(&k->node);
+			pool->kept_bytes -= size;
+			pool->nr_kept--;
+			break;
+		}
+	}
+	mutex_unlock(&pool->lock);
+	if (!found)
+		return NULL;
+
+	page = found->page;
+	*dma = found->dma;
+	kfree(found);
+	for (i = 0; i < size >> PAGE_SHIFT; i++)
+		clear_page(page_address(page) + i * PAGE_SIZE);
+	return page;
+}
+
+/**
+ * rmem_heap_keep_setup() - initialise a pool's kept chunks
+ * @pool: the pool
+ */
+void rmem_heap_keep_setup(struct rmem_heap_pool *pool)
+{
+	INIT_LIST_HEAD(&pool->kept);
+	INIT_DELAYED_WORK(&pool->keep_work, rmem_heap_keep_work);
+}
+
+/**
+ * rmem_heap_keep_stop() - give a pool's kept chunks back for good
+ * @pool: the pool, with no buffer left (so nothing keeps a chunk again)
+ */
+void rmem_heap_keep_stop(struct rmem_heap_pool *pool)
+{
+	cancel_delayed_work_sync(&pool->keep_work);
+	rmem_heap_keep_drop(pool);
+}
