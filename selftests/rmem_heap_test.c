@@ -1820,22 +1820,40 @@ static void *thr_fn(void *arg)
 }
 
 /*
+ * The number @fmt scans from the lines of the text file @path: the first
+ * one, or (@all) the sum of every line's.  -1 if the file cannot be read
+ * or no line matches.
+ */
+static long long proc_scan(const char *path, const char *fmt, int all)
+{
+	long long sum = 0, v;
+	char line[512];
+	int found = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, fmt, &v) != 1)
+			continue;
+		sum += v;
+		found = 1;
+		if (!all)
+			break;
+	}
+	fclose(f);
+	return found ? sum : -1;
+}
+
+/*
  * KiB of the vmalloc area in use, ioremap()/memremap() mappings included
  * (VmallocUsed in /proc/meminfo counts only vmalloc()ed pages).
  */
 static long vmalloc_area_kb(void)
 {
-	unsigned long long sum = 0, size;
-	char line[512];
-	FILE *f = fopen("/proc/vmallocinfo", "r");
+	long long sum = proc_scan("/proc/vmallocinfo", "%*s %lld", 1);
 
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %llu", &size) == 1)
-			sum += size;
-	fclose(f);
-	return sum / 1024;
+	return sum < 0 ? -1 : (long)(sum / 1024);
 }
 
 /*
@@ -1960,24 +1978,10 @@ TEST_F_TIMEOUT(lab, reusable_full_no_fallback, 120)
  */
 static long long cma_free_bytes(void)
 {
-	char line[128];
-	long long kib = -1, pcp = 0, n;
-	FILE *f = fopen("/proc/meminfo", "r");
+	long long kib = proc_scan("/proc/meminfo", "CmaFree: %lld kB", 0);
+	long long pcp = proc_scan("/proc/zoneinfo", " count: %lld", 1);
 
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CmaFree: %lld kB", &kib) == 1)
-			break;
-	fclose(f);
-	f = fopen("/proc/zoneinfo", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, " count: %lld", &n) == 1)
-			pcp += n;
-	fclose(f);
-	return kib < 0 ? -1 : kib * 1024 + pcp * (long long)page_sz();
+	return kib < 0 || pcp < 0 ? -1 : kib * 1024 + pcp * (long long)page_sz();
 }
 
 #define KEEP_MS_PARAM	"/sys/module/rmem_heap/parameters/keep_ms"
