@@ -84,10 +84,12 @@ struct rmem_heap_device;
  *               so that small buffers do not each split and re-merge a
  *               whole free pageblock (see rmem_heap_anchor_take())
  * @anchor_dma:  DMA address of @anchor
+ * @keep_lock:   serialises giving @kept back to CMA (taken before @lock)
  * @kept:        freed chunks of a reusable region kept for reuse
  *               (rmem_heap_keep.c)
- * @kept_bytes:  bytes on @kept
+ * @kept_bytes:  bytes on @kept and of chunks being given back
  * @nr_kept:     entries on @kept
+ * @kept_gen:    counts the times kept chunks were given back
  * @keep_work:   gives @kept back to CMA once no buffer was freed for a while
  * @buffers:     live buffers (&rmem_heap_buffer.pool_node)
  * @used:        bytes allocated now
@@ -118,9 +120,11 @@ struct rmem_heap_pool {
 	struct delayed_work zero_work;
 	struct page *anchor;
 	dma_addr_t anchor_dma;
+	struct mutex keep_lock; /* see @keep_lock above */
 	struct list_head kept;
 	u64 kept_bytes;
 	unsigned int nr_kept;
+	unsigned long kept_gen;
 	struct delayed_work keep_work;
 	struct list_head buffers;
 	u64 used;
@@ -304,6 +308,7 @@ bool rmem_heap_keep_put(struct rmem_heap_pool *pool, struct page *page,
 struct page *rmem_heap_keep_take(struct rmem_heap_pool *pool, size_t size,
 				 dma_addr_t *dma);
 bool rmem_heap_keep_drop(struct rmem_heap_pool *pool);
+unsigned long rmem_heap_keep_gen(struct rmem_heap_pool *pool);
 
 /* rmem_heap_zero.c */
 void rmem_heap_zero_setup(struct rmem_heap_pool *pool);

@@ -134,7 +134,7 @@ void rmem_heap_cma_free(struct rmem_heap_pool *pool, struct page *page,
 static bool rmem_heap_cma_room_locked(struct rmem_heap_pool *pool, size_t size)
 {
 	lockdep_assert_held(&pool->lock);
-	return size <= pool->size - pool->used - pool->kept_bytes;
+	return size + pool->used + pool->kept_bytes <= pool->size;
 }
 
 /**

@@ -23,7 +23,7 @@
 static unsigned int keep_ms = 1000;
 module_param(keep_ms, uint, 0644);
 MODULE_PARM_DESC(keep_ms,
-		 "Keep freed reusable buffers for reuse until no buffer was freed for this long (ms; 0: give them back at once)");
+		 "Keep freed reusable buffers for reuse until no buffer was freed for this long (ms; 0: keep none)");
 
 /* A few chunks, up to a quarter of the region: lookups stay short. */
 #define RMEM_HEAP_KEEP_MAX	64
@@ -65,17 +65,49 @@ static void rmem_heap_keep_release(struct rmem_heap_pool *pool,
 bool rmem_heap_keep_drop(struct rmem_heap_pool *pool)
 {
 	LIST_HEAD(list);
+	u64 bytes;
 	bool had;
 
+	/*
+	 * One release at a time, so that a caller returns only once what
+	 * others took off the list is back in CMA (its allocation retries);
+	 * the bytes count as kept until then (the room check).
+	 */
+	mutex_lock(&pool->keep_lock);
 	mutex_lock(&pool->lock);
 	list_splice_init(&pool->kept, &list);
-	pool->kept_bytes = 0;
 	pool->nr_kept = 0;
+	bytes = pool->kept_bytes;
 	mutex_unlock(&pool->lock);
 
 	had = !list_empty(&list);
 	rmem_heap_keep_release(pool, &list);
+
+	mutex_lock(&pool->lock);
+	pool->kept_bytes -= bytes;
+	if (had)
+		pool->kept_gen++;
+	mutex_unlock(&pool->lock);
+	mutex_unlock(&pool->keep_lock);
 	return had;
+}
+
+/**
+ * rmem_heap_keep_gen() - how many times kept chunks went back to CMA
+ * @pool: the pool
+ *
+ * Return: a count that changes whenever rmem_heap_keep_drop() gave back a
+ * chunk: an allocation that failed while one was being given back reads
+ * another value after its own rmem_heap_keep_drop().
+ */
+unsigned long rmem_heap_keep_gen(struct rmem_heap_pool *pool)
+{
+	unsigned long gen;
+
+	mutex_lock(&pool->lock);
+	gen = pool->kept_gen;
+	mutex_unlock(&pool->lock);
+	return gen;
 }
 
 static void rmem_heap_keep_work(struct work_struct *work)
@@ -94,8 +126,11 @@ static void rmem_heap_keep_work(struct work_struct *work)
  * @size: bytes
  * @dma:  the pool device's DMA address of the pages
  *
+ * A kept chunk leaves the pool's accounting (rmem_heap_pool_unaccount())
+ * in the same critical section, so that it is never counted twice.
+ *
  * Return: true if the chunk is kept; false if the caller must give it
- * back (keeping is off, or the pool keeps enough).
+ * back and unaccount it (keeping is off, or the pool keeps enough).
  */
 bool rmem_heap_keep_put(struct rmem_heap_pool *pool, struct page *page,
 			size_t size, dma_addr_t dma)
@@ -122,7 +157,9 @@ bool rmem_heap_keep_put(struct rmem_heap_pool *pool, struct page *page,
 	list_add(&k->node, &pool->kept);
 	pool->kept_bytes += size;
 	pool->nr_kept++;
-	mod_delayed_work(system_wq, &pool->keep_work, msecs_to_jiffies(ms));
+	rmem_heap_pool_unaccount(pool, size);
+	mod_delayed_work(rmem_heap_unbound_wq, &pool->keep_work,
+			 msecs_to_jiffies(ms));
 	mutex_unlock(&pool->lock);
 	return true;
 }
@@ -172,6 +209,7 @@ struct page *rmem_heap_keep_take(struct rmem_heap_pool *pool, size_t size,
  */
 void rmem_heap_keep_setup(struct rmem_heap_pool *pool)
 {
+	mutex_init(&pool->keep_lock);
 	INIT_LIST_HEAD(&pool->kept);
 	INIT_DELAYED_WORK(&pool->keep_work, rmem_heap_keep_work);
 }
@@ -184,4 +222,5 @@ void rmem_heap_keep_stop(struct rmem_heap_pool *pool)
 {
 	cancel_delayed_work_sync(&pool->keep_work);
 	rmem_heap_keep_drop(pool);
+	mutex_destroy(&pool->keep_lock);
 }

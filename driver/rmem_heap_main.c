@@ -109,8 +109,8 @@ static void rmem_heap_destroy_pools(struct rmem_heap_device *rdev)
 	for (i = 0; i < rdev->nr_pools; i++) {
 		struct rmem_heap_pool *pool = &rdev->pools[i];
 
-		rmem_heap_zero_stop(pool);
 		rmem_heap_keep_stop(pool);
+		rmem_heap_zero_stop(pool);
 		rmem_heap_anchor_drop(pool);
 		if (pool->alloc_ready)
 			rmem_heap_alloc_destroy(&pool->alloc);

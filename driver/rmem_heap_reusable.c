@@ -267,6 +267,7 @@ static int rmem_heap_reusable_get(struct rmem_heap_buffer *buffer)
 {
 	struct rmem_heap_pool *pool = buffer->pool;
 	struct device *dev = pool->dev;
+	unsigned long gen = rmem_heap_keep_gen(pool);
 	struct page *page;
 	dma_addr_t dma;
 	bool kept;
@@ -276,10 +277,13 @@ static int rmem_heap_reusable_get(struct rmem_heap_buffer *buffer)
 	if (!page && rmem_heap_anchor_take(pool, buffer->size))
 		page = rmem_heap_cma_alloc(pool, buffer->size, &dma);
 	if (!page) {
-		/* what the pool holds back may be the room that is missing */
+		/*
+		 * What the pool holds back, or was giving back meanwhile, may
+		 * be the room that is missing.
+		 */
 		bool dropped = rmem_heap_anchor_drop(pool);
 
-		if (rmem_heap_keep_drop(pool))
+		if (rmem_heap_keep_drop(pool) || rmem_heap_keep_gen(pool) != gen)
 			dropped = true;
 		if (dropped && rmem_heap_cma_room(pool, buffer->size))
 			page = rmem_heap_cma_alloc(pool, buffer->size, &dma);
@@ -347,14 +351,11 @@ static void rmem_heap_reusable_put(struct rmem_heap_buffer *buffer)
 	if (WARN_ON(buffer->vmap_cnt) && buffer->vmap_addr)
 		vunmap(buffer->vmap_addr);
 	rmem_heap_cm_note(pool, buffer->phys, buffer->size, CM(FREE));
-	if (!rmem_heap_keep_put(pool, buffer->pages, buffer->size,
-				buffer->dma)) {
-		rmem_heap_cm_note(pool, buffer->phys, buffer->size,
-				  CM(FORGET));
-		rmem_heap_cma_free(pool, buffer->pages, buffer->size,
-				   buffer->dma);
-	}
+	if (rmem_heap_keep_put(pool, buffer->pages, buffer->size, buffer->dma))
+		return;
 
+	rmem_heap_cm_note(pool, buffer->phys, buffer->size, CM(FORGET));
+	rmem_heap_cma_free(pool, buffer->pages, buffer->size, buffer->dma);
 	mutex_lock(&pool->lock);
 	rmem_heap_pool_unaccount(pool, buffer->size);
 	mutex_unlock(&pool->lock);
