@@ -2002,9 +2002,9 @@ static uint64_t __wait_unkept(struct __test_metadata *_metadata,
 
 /*
  * A freed reusable buffer is kept for the next one of its size: that one
- * reads zero, a whole-region allocation still succeeds at once, and the
- * chunk goes back to CMA (CmaFree) keep_ms after the last free; with
- * keep_ms 0 nothing is kept.
+ * reads zero, a whole-region allocation still succeeds at once (also while
+ * the timer gives a chunk back), and the chunk goes back to CMA (CmaFree)
+ * keep_ms after the last free; with keep_ms 0 nothing is kept.
  */
 TEST_F_TIMEOUT(lab, reusable_keep, 120)
 {
@@ -2013,6 +2013,7 @@ TEST_F_TIMEOUT(lab, reusable_keep, 120)
 	const struct rh_heap *h;
 	unsigned char *p;
 	long long live, back;
+	uint64_t chunk;
 	size_t bad;
 	int i, hfd, fd, ret, fails;
 
@@ -2037,7 +2038,6 @@ TEST_F_TIMEOUT(lab, reusable_keep, 120)
 	memset(p, 0x5a, RH_MIB);
 	rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
 	munmap(p, RH_MIB);
-	live = cma_free_bytes();
 	close(fd);
 	EXPECT_EQ((uint64_t)RH_MIB, attr(h->name, "kept"));
 	ASSERT_EQ(0, rh_alloc(hfd, RH_MIB, &fd));
@@ -2060,15 +2060,24 @@ TEST_F_TIMEOUT(lab, reusable_keep, 120)
 	if (!ret)
 		close(fd);
 
-	/* given back to CMA once no buffer was freed for keep_ms */
-	ASSERT_EQ(0, rh_alloc(hfd, RH_MIB, &fd));
+	/*
+	 * Given back to CMA once no buffer was freed for keep_ms: free CMA
+	 * memory grows by the chunk (an eighth of the region) between a
+	 * reading while it is kept and one after; the kernel's own movable
+	 * allocations may take CMA pages meanwhile (a few hundred KiB were
+	 * seen under make check), so three quarters of it must show.
+	 */
+	chunk = page_align(h->size / 8);
+	ASSERT_EQ(0, rh_alloc(hfd, chunk, &fd));
 	close(fd);
+	EXPECT_EQ(chunk, attr(h->name, "kept"));
+	live = cma_free_bytes();
 	EXPECT_EQ(U0, wait_unkept(h->name, ms + 2000)) TH_LOG("%s: kept after %u ms", h->name,
 							      ms + 2000);
 	back = cma_free_bytes();
-	TH_LOG("%s: free CMA and per-CPU pages %lld KiB with the buffer live, %lld KiB after keep_ms (%u)",
-	       h->name, live / 1024, back / 1024, ms);
-	EXPECT_LE(live + RH_MIB - 64 * 1024, back);
+	TH_LOG("%s: free CMA and per-CPU pages %lld KiB with %llu KiB kept, %lld KiB after keep_ms (%u)",
+	       h->name, live / 1024, (unsigned long long)chunk / 1024, back / 1024, ms);
+	EXPECT_LE(live + (long long)(chunk / 4 * 3), back);
 
 	/*
 	 * The whole region while the timer gives a chunk back: the room is
