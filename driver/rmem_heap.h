@@ -296,6 +296,7 @@ struct page *rmem_heap_cma_alloc(struct rmem_heap_pool *pool, size_t size,
 				 dma_addr_t *dma);
 void rmem_heap_cma_free(struct rmem_heap_pool *pool, struct page *page,
 			size_t size, dma_addr_t dma);
+void rmem_heap_cma_zero(struct page *page, size_t size);
 bool rmem_heap_cma_room(struct rmem_heap_pool *pool, size_t size);
 bool rmem_heap_anchor_take(struct rmem_heap_pool *pool, size_t size);
 bool rmem_heap_anchor_drop(struct rmem_heap_pool *pool);

@@ -26,25 +26,36 @@ static bool rmem_heap_cma_use_area(struct rmem_heap_pool *pool)
 	return RMEM_HEAP_HAVE_CMA && !is_swiotlb_force_bounce(pool->dev);
 }
 
+/**
+ * rmem_heap_cma_zero() - zero pages of a reusable region
+ * @page: first page
+ * @size: bytes, a multiple of the page size
+ *
+ * Lowmem only (probe checks): the linear map reaches every page.
+ * clear_page() is the architecture's fastest zeroing (DC ZVA on arm64), as
+ * the kernel's CMA heap uses.
+ */
+void rmem_heap_cma_zero(struct page *page, size_t size)
+{
+	unsigned long i;
+
+	for (i = 0; i < size >> PAGE_SHIFT; i++)
+		clear_page(page_address(page) + i * PAGE_SIZE);
+}
+
 static struct page *rmem_heap_cma_alloc_area(struct rmem_heap_pool *pool,
 					     size_t size, dma_addr_t *dma)
 {
 #if RMEM_HEAP_HAVE_CMA
 	struct cma *cma = dev_get_cma_area(pool->dev);
-	unsigned long i, count = size >> PAGE_SHIFT;
+	unsigned long count = size >> PAGE_SHIFT;
 	struct page *page;
 
 	page = cma_alloc(cma, count, min_t(unsigned int, get_order(size),
 					   CONFIG_CMA_ALIGNMENT), true);
 	if (!page)
 		return NULL;
-	/*
-	 * Lowmem only (probe checks): the linear map reaches every page.
-	 * clear_page() is the architecture's fastest zeroing (DC ZVA on
-	 * arm64), as the kernel's CMA heap uses.
-	 */
-	for (i = 0; i < count; i++)
-		clear_page(page_address(page) + i * PAGE_SIZE);
+	rmem_heap_cma_zero(page, size);
 	*dma = dma_map_page_attrs(pool->dev, page, 0, size, DMA_BIDIRECTIONAL,
 				  DMA_ATTR_SKIP_CPU_SYNC);
 	if (dma_mapping_error(pool->dev, *dma)) {

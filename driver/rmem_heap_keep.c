@@ -170,7 +170,7 @@ bool rmem_heap_keep_put(struct rmem_heap_pool *pool, struct page *page,
  * @size: bytes
  * @dma:  set to the pool device's DMA address of the pages
  *
- * Zeroed through the linear map, like a new chunk (rmem_heap_cma.c).
+ * Zeroed like a new chunk (rmem_heap_cma_zero()).
  *
  * Return: the first page, or NULL if no kept chunk has that size.
  */
@@ -178,7 +178,6 @@ struct page *rmem_heap_keep_take(struct rmem_heap_pool *pool, size_t size,
 				 dma_addr_t *dma)
 {
 	struct rmem_heap_kept *k, *found = NULL;
-	unsigned long i;
 	struct page *page;
 
 	mutex_lock(&pool->lock);
@@ -198,8 +197,7 @@ struct page *rmem_heap_keep_take(struct rmem_heap_pool *pool, size_t size,
 	page = found->page;
 	*dma = found->dma;
 	kfree(found);
-	for (i = 0; i < size >> PAGE_SHIFT; i++)
-		clear_page(page_address(page) + i * PAGE_SIZE);
+	rmem_heap_cma_zero(page, size);
 	return page;
 }
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The fuzz suite: rmem_heap_fuzz over every heap of the guest, the control
-# device and the dma-bufs (from 4 threads), a buffer freed inside an open
+# device and the dma-bufs (from several threads), a buffer freed inside an open
 # CPU access bracket, and the differential against the kernel's own system
 # heap. TAP; the seed and the counts are printed.
 #   fuzz.sh [OPS [THREADS]]  OPS: operations over all heaps (default
