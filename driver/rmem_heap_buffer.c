@@ -190,6 +190,19 @@ int rmem_heap_mmap_check(struct rmem_heap_buffer *buffer,
 	return 0;
 }
 
+/*
+ * Cortex-A9 and Cortex-A53 have no hardware dirty bit: the first write to
+ * each page of a clean writable mapping faults, only for the kernel to mark
+ * it dirty.  A buffer has no page cache to write back, so a writable
+ * mapping of it starts dirty and no write ever faults.
+ */
+static pgprot_t rmem_heap_prot_dirty(struct vm_area_struct *vma)
+{
+	if (!(vma->vm_flags & VM_WRITE))
+		return vma->vm_page_prot;
+	return __pgprot(pte_val(pte_mkdirty(pfn_pte(0, vma->vm_page_prot))));
+}
+
 /**
  * rmem_heap_mmap_pfns() - map a checked user mapping of a buffer
  * @buffer:    the buffer
@@ -213,7 +226,8 @@ int rmem_heap_mmap_pfns(struct rmem_heap_buffer *buffer,
 	rmem_heap_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	return remap_pfn_range(vma, vma->vm_start,
 			       PHYS_PFN(buffer->phys) + vma->vm_pgoff,
-			       vma->vm_end - vma->vm_start, vma->vm_page_prot);
+			       vma->vm_end - vma->vm_start,
+			       rmem_heap_prot_dirty(vma));
 }
 
 /**
