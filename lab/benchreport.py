@@ -103,12 +103,14 @@ def markdown(runs):
                          "of 1 MiB), the median of %d %s us (%.2fx); everything pending zeroed "
                          "%s ms after the start (%s ms per GiB pending). The system heap's "
                          "first 1 MiB allocation, just before: %s us (TCG translates every "
-                         "kernel path on its first run)."
+                         "kernel path on its first run), and this driver's first, on heap %s: "
+                         "%s us."
                          % (f["heap"], _fmt(f["pending0"] / 2 ** 20), _fmt(f["size"] / 2 ** 20),
                             _fmt(f["first_ns"] / 1e3), f["first_rel"], f["allocs"],
                             _fmt(f["median_ns"] / 1e3), f["median_rel"],
                             _fmt(f["zeroed_ns"] / 1e6), _fmt(per_gib),
-                            _fmt(f.get("system_first_ns", 0) / 1e3)))
+                            _fmt(f.get("system_first_ns", 0) / 1e3),
+                            f.get("warm_heap", "none"), _fmt(f.get("warm_first_ns", 0) / 1e3)))
             lines.append("")
         alloc = [f for f in res.get("alloc", []) if "median_ns" in f]
         if alloc:
@@ -142,7 +144,8 @@ def markdown(runs):
         if scale:
             lines += _table(
                 "Scale: 4 KiB alloc+close with the live buffers (4-16 KiB, up to 10,000 or 80% "
-                "of the region) vs on the empty heap, median of 51:",
+                "of the region) vs on the empty heap (ratio: against the mean of the empty heap "
+                "before and after them), median of 51:",
                 ["heap", "live buffers", "empty (us)", "with them (us)", "ratio",
                  "32 KiB after freeing every other (us)",
                  "whole region after freeing all (us)", "empty again (us)"],

@@ -75,6 +75,19 @@ class MarkdownTest(unittest.TestCase):
         self.assertRegex(self.md, r"\| rmem \| [0-9.]+ \| [0-9.]+x \|")
 
 
+class WarmProbeTest(unittest.TestCase):
+    """The probe line names the heap that ran the driver's paths first."""
+
+    LINE = ("BENCH probe heap=rmem pending0=0 size=67108864 allocs=8 first_ns=90000 "
+            "median_ns=40000 memset_ns=200000 first_rel=0.450 median_rel=0.200 "
+            "zeroed_ns=1000 system_first_ns=20000000 warm_heap=video warm_first_ns=1300000\n")
+
+    def test_warm_heap_sentence(self):
+        md = benchreport.markdown([("k", benchreport.parse(self.LINE))])
+        self.assertIn("the first 1 MiB allocation 90.0 us (0.45x", md)
+        self.assertIn("this driver's first, on heap video: 1300 us", md)
+
+
 class ScaleOnlyTest(unittest.TestCase):
     """A bench-only machine's run (rmem_heap_bench -s): the scale table alone."""
 
