@@ -90,7 +90,10 @@ struct rmem_heap_device;
  * @kept_bytes:  bytes on @kept and of chunks being given back
  * @nr_kept:     entries on @kept
  * @kept_gen:    counts the times kept chunks were given back
+ * @kept_dirty:  bytes of kept chunks not yet zeroed for their next buffer
+ * @keep_busy:   size of the kept chunk being zeroed now (off @kept), or 0
  * @keep_work:   gives @kept back to CMA once no buffer was freed for a while
+ * @keep_zero_work: zeroes kept chunks for their next buffer
  * @buffers:     live buffers (&rmem_heap_buffer.pool_node)
  * @used:        bytes allocated now
  * @peak_used:   high-water mark of @used
@@ -125,7 +128,10 @@ struct rmem_heap_pool {
 	u64 kept_bytes;
 	unsigned int nr_kept;
 	unsigned long kept_gen;
+	u64 kept_dirty;
+	size_t keep_busy;
 	struct delayed_work keep_work;
+	struct work_struct keep_zero_work;
 	struct list_head buffers;
 	u64 used;
 	u64 peak_used;
@@ -297,6 +303,7 @@ struct page *rmem_heap_cma_alloc(struct rmem_heap_pool *pool, size_t size,
 void rmem_heap_cma_free(struct rmem_heap_pool *pool, struct page *page,
 			size_t size, dma_addr_t dma);
 void rmem_heap_cma_zero(struct page *page, size_t size);
+bool rmem_heap_cma_room_locked(struct rmem_heap_pool *pool, size_t size);
 bool rmem_heap_cma_room(struct rmem_heap_pool *pool, size_t size);
 bool rmem_heap_anchor_take(struct rmem_heap_pool *pool, size_t size);
 bool rmem_heap_anchor_drop(struct rmem_heap_pool *pool);
@@ -305,9 +312,11 @@ bool rmem_heap_anchor_drop(struct rmem_heap_pool *pool);
 void rmem_heap_keep_setup(struct rmem_heap_pool *pool);
 void rmem_heap_keep_stop(struct rmem_heap_pool *pool);
 bool rmem_heap_keep_put(struct rmem_heap_pool *pool, struct page *page,
-			size_t size, dma_addr_t dma);
+			size_t size, dma_addr_t dma,
+			enum rmem_heap_policy policy);
 struct page *rmem_heap_keep_take(struct rmem_heap_pool *pool, size_t size,
-				 dma_addr_t *dma);
+				 enum rmem_heap_policy policy, dma_addr_t *dma,
+				 unsigned int *cleans);
 bool rmem_heap_keep_drop(struct rmem_heap_pool *pool);
 unsigned long rmem_heap_keep_gen(struct rmem_heap_pool *pool);
 

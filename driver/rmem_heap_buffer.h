@@ -47,6 +47,11 @@ struct rmem_heap_backend {
 extern const struct rmem_heap_backend rmem_heap_nomap_backend;
 extern const struct rmem_heap_backend rmem_heap_reusable_backend;
 
+unsigned int rmem_heap_reusable_prepare(struct rmem_heap_pool *pool,
+					struct page *page, dma_addr_t dma,
+					size_t size,
+					enum rmem_heap_policy policy);
+
 void rmem_heap_pool_account(struct rmem_heap_pool *pool, size_t size);
 void rmem_heap_pool_unaccount(struct rmem_heap_pool *pool, size_t size);
 void rmem_heap_pool_failed(struct rmem_heap_pool *pool);

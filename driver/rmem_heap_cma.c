@@ -137,12 +137,19 @@ void rmem_heap_cma_free(struct rmem_heap_pool *pool, struct page *page,
 	dma_free_pages(pool->dev, size, page, dma, DMA_BIDIRECTIONAL);
 }
 
-/*
+/**
+ * rmem_heap_cma_room_locked() - rmem_heap_cma_room() with @pool->lock held
+ * @pool: the pool
+ * @size: bytes
+ *
  * Whether @size bytes may fit: dma-direct would answer a sure CMA miss
  * from system RAM.  Chunks kept for reuse take room too (the caller gives
  * them back and asks again).
+ *
+ * Return: false if @size bytes cannot fit beside the live buffers and the
+ * kept chunks.
  */
-static bool rmem_heap_cma_room_locked(struct rmem_heap_pool *pool, size_t size)
+bool rmem_heap_cma_room_locked(struct rmem_heap_pool *pool, size_t size)
 {
 	lockdep_assert_held(&pool->lock);
 	return size + pool->used + pool->kept_bytes <= pool->size;

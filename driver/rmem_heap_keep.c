@@ -10,6 +10,12 @@
  * to CMA when no buffer was freed for keep_ms, when an allocation cannot
  * find room, and when the region is released.  Documentation/rmem-heap.rst
  * ("reusable") has the figures.
+ *
+ * A work item zeroes a kept chunk for its next buffer as soon as it is
+ * freed, so that the allocation finds it ready.  A frame cycle frees a
+ * buffer just before it allocates the next: the first time it finds the
+ * only chunk of its size not ready, it takes new pages instead, so that
+ * from then on two chunks take turns, one zeroed while the other is used.
  */
 
 #include <linux/jiffies.h>
@@ -30,17 +36,23 @@ MODULE_PARM_DESC(keep_ms,
 #define RMEM_HEAP_KEEP_SHIFT	2
 
 /**
- * struct rmem_heap_kept - a freed chunk of a reusable region, not zeroed
- * @node: entry in &rmem_heap_pool.kept, most recently freed first
- * @page: first page
- * @size: bytes
- * @dma:  the pool device's DMA address of the pages
+ * struct rmem_heap_kept - a freed chunk of a reusable region
+ * @node:   entry in &rmem_heap_pool.kept, most recently freed first
+ * @page:   first page
+ * @size:   bytes
+ * @dma:    the pool device's DMA address of the pages
+ * @policy: the cache policy of the buffer that freed it
+ * @ready:  zeroed and prepared for a buffer of @policy
+ * @cleans: cache cleans the preparation made (rmem_heap_reusable_prepare())
  */
 struct rmem_heap_kept {
 	struct list_head node;
 	struct page *page;
 	size_t size;
 	dma_addr_t dma;
+	enum rmem_heap_policy policy;
+	bool ready;
+	unsigned int cleans;
 };
 
 static void rmem_heap_keep_release(struct rmem_heap_pool *pool,
@@ -77,6 +89,8 @@ bool rmem_heap_keep_drop(struct rmem_heap_pool *pool)
 	mutex_lock(&pool->lock);
 	list_splice_init(&pool->kept, &list);
 	pool->nr_kept = 0;
+	/* none is off the list being zeroed: that holds keep_lock too */
+	pool->kept_dirty = 0;
 	bytes = pool->kept_bytes;
 	mutex_unlock(&pool->lock);
 
@@ -119,12 +133,61 @@ static void rmem_heap_keep_work(struct work_struct *work)
 	rmem_heap_keep_drop(pool);
 }
 
+/* the oldest kept chunk not ready, taken off the list; NULL if none */
+static struct rmem_heap_kept *rmem_heap_keep_dirty_locked(struct rmem_heap_pool *pool)
+{
+	struct rmem_heap_kept *k;
+
+	lockdep_assert_held(&pool->lock);
+	list_for_each_entry_reverse(k, &pool->kept, node) {
+		if (!k->ready) {
+			list_del(&k->node);
+			pool->keep_busy = k->size;
+			return k;
+		}
+	}
+	return NULL;
+}
+
+static void rmem_heap_keep_zero_work(struct work_struct *work)
+{
+	struct rmem_heap_pool *pool =
+		container_of(work, struct rmem_heap_pool, keep_zero_work);
+	struct rmem_heap_kept *k;
+
+	for (;;) {
+		/* a release waits for the chunk that is off the list */
+		mutex_lock(&pool->keep_lock);
+		mutex_lock(&pool->lock);
+		k = rmem_heap_keep_dirty_locked(pool);
+		mutex_unlock(&pool->lock);
+		if (!k) {
+			mutex_unlock(&pool->keep_lock);
+			return;
+		}
+
+		rmem_heap_cma_zero(k->page, k->size);
+		k->cleans = rmem_heap_reusable_prepare(pool, k->page, k->dma,
+						       k->size, k->policy);
+		k->ready = true;
+
+		mutex_lock(&pool->lock);
+		list_add(&k->node, &pool->kept);
+		pool->kept_dirty -= k->size;
+		pool->keep_busy = 0;
+		mutex_unlock(&pool->lock);
+		mutex_unlock(&pool->keep_lock);
+		cond_resched();
+	}
+}
+
 /**
  * rmem_heap_keep_put() - keep a freed reusable buffer's chunk
- * @pool: the pool
- * @page: first page
- * @size: bytes
- * @dma:  the pool device's DMA address of the pages
+ * @pool:   the pool
+ * @page:   first page
+ * @size:   bytes
+ * @dma:    the pool device's DMA address of the pages
+ * @policy: the cache policy of the buffer (its next one is prepared so)
  *
  * A kept chunk leaves the pool's accounting (rmem_heap_pool_unaccount())
  * in the same critical section, so that it is never counted twice.
@@ -133,7 +196,8 @@ static void rmem_heap_keep_work(struct work_struct *work)
  * back and unaccount it (keeping is off, or the pool keeps enough).
  */
 bool rmem_heap_keep_put(struct rmem_heap_pool *pool, struct page *page,
-			size_t size, dma_addr_t dma)
+			size_t size, dma_addr_t dma,
+			enum rmem_heap_policy policy)
 {
 	unsigned int ms = READ_ONCE(keep_ms);
 	struct rmem_heap_kept *k;
@@ -146,6 +210,7 @@ bool rmem_heap_keep_put(struct rmem_heap_pool *pool, struct page *page,
 	k->page = page;
 	k->size = size;
 	k->dma = dma;
+	k->policy = policy;
 
 	mutex_lock(&pool->lock);
 	if (pool->nr_kept >= RMEM_HEAP_KEEP_MAX ||
@@ -156,48 +221,101 @@ bool rmem_heap_keep_put(struct rmem_heap_pool *pool, struct page *page,
 	}
 	list_add(&k->node, &pool->kept);
 	pool->kept_bytes += size;
+	pool->kept_dirty += size;
 	pool->nr_kept++;
 	rmem_heap_pool_unaccount(pool, size);
 	mod_delayed_work(rmem_heap_unbound_wq, &pool->keep_work,
 			 msecs_to_jiffies(ms));
+	queue_work(rmem_heap_unbound_wq, &pool->keep_zero_work);
 	mutex_unlock(&pool->lock);
 	return true;
 }
 
+/*
+ * Whether a buffer of @size should take new pages rather than the one
+ * chunk of its size, which is not ready: then two chunks take turns (see
+ * the top of this file), if both fit beside the live buffers.
+ */
+static bool rmem_heap_keep_second_locked(struct rmem_heap_pool *pool,
+					 size_t size, unsigned int same)
+{
+	return same == 1 && pool->nr_kept < RMEM_HEAP_KEEP_MAX &&
+	       pool->kept_bytes + size <= pool->size >> RMEM_HEAP_KEEP_SHIFT &&
+	       rmem_heap_cma_room_locked(pool, size);
+}
+
 /**
  * rmem_heap_keep_take() - a kept chunk of exactly @size bytes, zeroed
- * @pool: the pool
- * @size: bytes
- * @dma:  set to the pool device's DMA address of the pages
+ * @pool:   the pool
+ * @size:   bytes
+ * @policy: the cache policy of the buffer it is for
+ * @dma:    set to the pool device's DMA address of the pages
+ * @cleans: set to the cache cleans of its preparation if it is prepared
+ *          for @policy (rmem_heap_reusable_prepare()); left alone if the
+ *          caller must prepare it
  *
- * Zeroed like a new chunk (rmem_heap_cma_zero()).
+ * A chunk prepared in the background is taken first; one that is not
+ * ready is zeroed here, like a new chunk (rmem_heap_cma_zero()).  If the
+ * only chunk of that size is being zeroed in the background, this waits
+ * for it.
  *
- * Return: the first page, or NULL if no kept chunk has that size.
+ * Return: the first page, or NULL if the caller should take new pages.
  */
 struct page *rmem_heap_keep_take(struct rmem_heap_pool *pool, size_t size,
-				 dma_addr_t *dma)
+				 enum rmem_heap_policy policy, dma_addr_t *dma,
+				 unsigned int *cleans)
 {
-	struct rmem_heap_kept *k, *found = NULL;
+	struct rmem_heap_kept *k, *found;
+	bool busy, ready, waited = false;
+	unsigned int same;
 	struct page *page;
 
+again:
+	found = NULL;
+	same = 0;
 	mutex_lock(&pool->lock);
+	busy = pool->keep_busy == size;
 	list_for_each_entry(k, &pool->kept, node) {
-		if (k->size == size) {
+		if (k->size != size)
+			continue;
+		same++;
+		if (k->ready && k->policy == policy) {
 			found = k;
-			list_del(&k->node);
-			pool->kept_bytes -= size;
-			pool->nr_kept--;
 			break;
 		}
+		if (!found)
+			found = k;
 	}
-	mutex_unlock(&pool->lock);
-	if (!found)
+	ready = found && found->ready && found->policy == policy;
+	if (!ready && !waited &&
+	    rmem_heap_keep_second_locked(pool, size, same + busy)) {
+		mutex_unlock(&pool->lock);
 		return NULL;
+	}
+	if (!found) {
+		mutex_unlock(&pool->lock);
+		if (!busy || waited)
+			return NULL;
+		/* until the one being zeroed is back on the list */
+		mutex_lock(&pool->keep_lock);
+		mutex_unlock(&pool->keep_lock);
+		waited = true;
+		goto again;
+	}
+	list_del(&found->node);
+	pool->kept_bytes -= size;
+	if (!found->ready)
+		pool->kept_dirty -= size;
+	pool->nr_kept--;
+	mutex_unlock(&pool->lock);
 
 	page = found->page;
 	*dma = found->dma;
+	if (ready)
+		*cleans = found->cleans;
+	else
+		rmem_heap_cma_zero(page, size);
 	kfree(found);
-	rmem_heap_cma_zero(page, size);
 	return page;
 }
 
@@ -210,6 +328,7 @@ void rmem_heap_keep_setup(struct rmem_heap_pool *pool)
 	mutex_init(&pool->keep_lock);
 	INIT_LIST_HEAD(&pool->kept);
 	INIT_DELAYED_WORK(&pool->keep_work, rmem_heap_keep_work);
+	INIT_WORK(&pool->keep_zero_work, rmem_heap_keep_zero_work);
 }
 
 /**
@@ -219,6 +338,7 @@ void rmem_heap_keep_setup(struct rmem_heap_pool *pool)
 void rmem_heap_keep_stop(struct rmem_heap_pool *pool)
 {
 	cancel_delayed_work_sync(&pool->keep_work);
+	cancel_work_sync(&pool->keep_zero_work);
 	rmem_heap_keep_drop(pool);
 	mutex_destroy(&pool->keep_lock);
 }

@@ -64,7 +64,7 @@ void rmem_heap_pool_stats(struct rmem_heap_pool *pool,
 	stats->peak_used = pool->peak_used;
 	stats->buffers = pool->nr_buffers;
 	stats->failed = pool->failed;
-	stats->pending_zero = pool->dirty_bytes;
+	stats->pending_zero = pool->dirty_bytes + pool->kept_dirty;
 	stats->kept = pool->kept_bytes;
 	if (pool->type == RMEM_HEAP_NOMAP) {
 		stats->largest_free = rmem_heap_alloc_largest_free(&pool->alloc);

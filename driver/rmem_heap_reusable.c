@@ -262,17 +262,67 @@ static void rmem_heap_reusable_vunmap(struct dma_buf *dmabuf,
 	iosys_map_clear(map);
 }
 
+/**
+ * rmem_heap_reusable_prepare() - cache maintenance of zeroed pages
+ * @pool:   the pool
+ * @page:   first page, just zeroed through the (cacheable) linear map
+ * @dma:    the pool device's DMA address of the pages
+ * @size:   bytes
+ * @policy: the cache policy of the buffer they are for
+ *
+ * What a new buffer's pages need between their zeroing and the buffer's
+ * first user; also run on freed chunks kept for the next buffer of their
+ * heap (rmem_heap_keep.c), before that buffer is asked for.
+ *
+ * Return: the number of cache cleans made (a buffer's "cleans").
+ */
+unsigned int rmem_heap_reusable_prepare(struct rmem_heap_pool *pool,
+					struct page *page, dma_addr_t dma,
+					size_t size,
+					enum rmem_heap_policy policy)
+{
+	struct device *dev = pool->dev;
+	phys_addr_t phys = page_to_phys(page);
+
+	rmem_heap_cm_note(pool, phys, size, CM(CPU_ZERO));
+	/*
+	 * A cached buffer may keep its zeroes in the caches until an importer
+	 * maps it (on arm64 that map cleans, as the kernel's CMA heap relies
+	 * on); 32-bit arm invalidates for a FROM_DEVICE map, which would drop
+	 * them over the old data, so it cleans now.  An uncached buffer is
+	 * read through write-combined mappings, which must see them in memory.
+	 */
+	switch (policy) {
+	case RMEM_HEAP_CACHED:
+		if (!IS_ENABLED(CONFIG_ARM))
+			return 0;
+		dma_sync_single_for_device(dev, dma, size, DMA_TO_DEVICE);
+		rmem_heap_cm_dma(pool, phys, size, dev, DMA_TO_DEVICE, false);
+		return 1;
+	case RMEM_HEAP_UNCACHED:
+		dma_sync_single_for_device(dev, dma, size, DMA_TO_DEVICE);
+		dma_sync_single_for_cpu(dev, dma, size, DMA_FROM_DEVICE);
+		rmem_heap_cm_dma(pool, phys, size, dev, DMA_TO_DEVICE, false);
+		rmem_heap_cm_dma(pool, phys, size, dev, DMA_FROM_DEVICE, true);
+		return 0;
+	case RMEM_HEAP_COHERENT:
+		break;
+	}
+	return 0;
+}
+
 /* Pages for a reusable buffer, zeroed through the (cacheable) linear map. */
 static int rmem_heap_reusable_get(struct rmem_heap_buffer *buffer)
 {
 	struct rmem_heap_pool *pool = buffer->pool;
-	struct device *dev = pool->dev;
+	enum rmem_heap_policy policy = rmem_heap_buffer_policy(buffer);
 	unsigned long gen = rmem_heap_keep_gen(pool);
+	unsigned int cleans = UINT_MAX;
 	struct page *page;
 	dma_addr_t dma;
 	bool kept;
 
-	page = rmem_heap_keep_take(pool, buffer->size, &dma);
+	page = rmem_heap_keep_take(pool, buffer->size, policy, &dma, &cleans);
 	kept = page;
 	if (!page && rmem_heap_anchor_take(pool, buffer->size))
 		page = rmem_heap_cma_alloc(pool, buffer->size, &dma);
@@ -301,40 +351,13 @@ static int rmem_heap_reusable_get(struct rmem_heap_buffer *buffer)
 	/* a kept chunk's history is the model's already */
 	if (!kept)
 		rmem_heap_cm_note(pool, buffer->phys, buffer->size, CM(ADOPT));
-	rmem_heap_cm_note(pool, buffer->phys, buffer->size, CM(CPU_ZERO));
-
-	/*
-	 * A cached buffer may keep its zeroes in the caches until an importer
-	 * maps it (on arm64 that map cleans, as the kernel's CMA heap relies
-	 * on); 32-bit arm invalidates for a FROM_DEVICE map, which would drop
-	 * them over the old data, so it cleans now.  An uncached buffer is
-	 * read through write-combined mappings, which must see them in memory.
-	 */
-	switch (rmem_heap_buffer_policy(buffer)) {
-	case RMEM_HEAP_CACHED:
-		if (!IS_ENABLED(CONFIG_ARM))
-			break;
-		dma_sync_single_for_device(dev, dma, buffer->size,
-					   DMA_TO_DEVICE);
-		rmem_heap_cm_dma(pool, buffer->phys, buffer->size, dev,
-				 DMA_TO_DEVICE, false);
-		atomic_long_inc(&buffer->cleans);
-		break;
-	case RMEM_HEAP_UNCACHED:
-		dma_sync_single_for_device(dev, dma, buffer->size,
-					   DMA_TO_DEVICE);
-		dma_sync_single_for_cpu(dev, dma, buffer->size,
-					DMA_FROM_DEVICE);
-		rmem_heap_cm_dma(pool, buffer->phys, buffer->size, dev,
-				 DMA_TO_DEVICE, false);
-		rmem_heap_cm_dma(pool, buffer->phys, buffer->size, dev,
-				 DMA_FROM_DEVICE, true);
-		break;
-	case RMEM_HEAP_COHERENT:
-		break;
-	}
+	/* a kept chunk may have been prepared in the background */
+	if (cleans == UINT_MAX)
+		cleans = rmem_heap_reusable_prepare(pool, page, dma,
+						    buffer->size, policy);
+	atomic_long_add(cleans, &buffer->cleans);
 	rmem_heap_cm_note(pool, buffer->phys, buffer->size,
-			  rmem_heap_buffer_policy(buffer) == RMEM_HEAP_CACHED ?
+			  policy == RMEM_HEAP_CACHED ?
 			  CM(ALLOC_CACHED) : CM(ALLOC));
 
 	mutex_lock(&pool->lock);
@@ -351,7 +374,8 @@ static void rmem_heap_reusable_put(struct rmem_heap_buffer *buffer)
 	if (WARN_ON(buffer->vmap_cnt) && buffer->vmap_addr)
 		vunmap(buffer->vmap_addr);
 	rmem_heap_cm_note(pool, buffer->phys, buffer->size, CM(FREE));
-	if (rmem_heap_keep_put(pool, buffer->pages, buffer->size, buffer->dma))
+	if (rmem_heap_keep_put(pool, buffer->pages, buffer->size, buffer->dma,
+			       rmem_heap_buffer_policy(buffer)))
 		return;
 
 	rmem_heap_cm_note(pool, buffer->phys, buffer->size, CM(FORGET));

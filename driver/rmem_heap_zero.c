@@ -434,15 +434,15 @@ int rmem_heap_zero_reclaim_locked(struct rmem_heap_pool *pool,
  * rmem_heap_zero_pending() - bytes of a pool's free space not zeroed yet
  * @pool: the pool
  *
- * Return: the bytes waiting to be zeroed or being zeroed now (0 for a
- * reusable pool).
+ * Return: the bytes waiting to be zeroed or being zeroed now (for a
+ * reusable pool: of its kept chunks, rmem_heap_keep.c).
  */
 u64 rmem_heap_zero_pending(struct rmem_heap_pool *pool)
 {
 	u64 bytes;
 
 	mutex_lock(&pool->lock);
-	bytes = pool->dirty_bytes;
+	bytes = pool->dirty_bytes + pool->kept_dirty;
 	mutex_unlock(&pool->lock);
 	return bytes;
 }

@@ -1701,7 +1701,8 @@ TEST_F(lab, sysfs_layout)
 		EXPECT_EQ(0, !v[1] != !v[4]) TH_LOG("%s: used and buffers disagree", h->name);
 		EXPECT_LE(v[7], v[0]);
 		if (h->reusable) {
-			EXPECT_EQ(U0, v[7]) TH_LOG("%s: reusable with zero_pending", h->name);
+			/* only kept chunks wait to be zeroed */
+			EXPECT_LE(v[7], v[8]) TH_LOG("%s: zero_pending beyond kept", h->name);
 		} else {
 			EXPECT_EQ(U0, v[8]) TH_LOG("%s: no-map with kept chunks", h->name);
 		}
@@ -2102,6 +2103,8 @@ TEST_F_TIMEOUT(lab, reusable_keep, 120)
 	munmap(p, RH_MIB);
 	close(fd);
 	EXPECT_EQ((uint64_t)RH_MIB, attr(h->name, "kept"));
+	/* zeroed in the background, and then taken as it is */
+	EXPECT_EQ(U0, wait_zeroed(h->name)) TH_LOG("%s: kept chunk never zeroed", h->name);
 	ASSERT_EQ(0, rh_alloc(hfd, RH_MIB, &fd));
 	EXPECT_EQ(U0, attr(h->name, "kept")) TH_LOG("%s: the kept chunk was not reused", h->name);
 	p = mmap(NULL, RH_MIB, PROT_READ, MAP_SHARED, fd, 0);
@@ -2170,6 +2173,58 @@ TEST_F_TIMEOUT(lab, reusable_keep, 120)
 	snprintf(val, sizeof(val), "%u", ms);
 	EXPECT_EQ(0, rh_write_file(KEEP_MS_PARAM, val));
 	close(hfd);
+}
+
+/*
+ * Frame cycles on every reusable heap: allocate, read, dirty and free a
+ * buffer, again and again, as fast as possible and with pauses.  Each new
+ * buffer reads zero, whether its chunk was zeroed in the background, is
+ * zeroed by the allocation or is new; two chunks take turns, so at most
+ * two of the size are kept.
+ */
+TEST_F_TIMEOUT(lab, reusable_turns, 120)
+{
+	int i, k, done = 0;
+
+	for (i = 0; i < self->nheaps; i++) {
+		const struct rh_heap *h = &self->heaps[i];
+		int hfd, fd, bad_cycles = 0;
+		uint64_t kept, kept0, most = 0;
+		unsigned char *p;
+		size_t bad;
+
+		if (h->reusable != 1)
+			continue;
+		done++;
+		hfd = open_heap(h->name);
+		ASSERT_LE(0, hfd);
+		/* what earlier tests left kept may go back meanwhile */
+		kept0 = attr(h->name, "kept");
+		for (k = 0; k < 40; k++) {
+			ASSERT_EQ(0, rh_alloc(hfd, RH_MIB, &fd));
+			p = mmap(NULL, RH_MIB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			ASSERT_TRUE(p != MAP_FAILED);
+			rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW);
+			bad = find_nonzero(p, RH_MIB);
+			if (bad != RH_MIB && !bad_cycles++)
+				TH_LOG("%s: cycle %d reads 0x%02x at %zu", h->name, k, p[bad], bad);
+			memset(p, 0xa5, RH_MIB);
+			rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW);
+			munmap(p, RH_MIB);
+			close(fd);
+			kept = attr(h->name, "kept");
+			most = kept > most ? kept : most;
+			/* every fourth cycle waits: the background work goes first */
+			if (k % 4 == 3)
+				usleep(20000);
+		}
+		close(hfd);
+		TH_LOG("%s: 40 cycles of 1 MiB, at most %" PRIu64 " KiB kept (%" PRIu64 " before)",
+		       h->name, most / RH_KIB, kept0 / RH_KIB);
+		EXPECT_EQ(0, bad_cycles) TH_LOG("%s: %d of 40 new buffers not zero", h->name, bad_cycles);
+		EXPECT_LE(most, kept0 + 2 * RH_MIB);
+	}
+	ASSERT_LT(0, done) TH_LOG("no reusable heap of ours");
 }
 
 TEST_F_TIMEOUT(lab, four_threads, 120)
