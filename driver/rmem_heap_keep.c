@@ -254,10 +254,9 @@ static bool rmem_heap_keep_second_locked(struct rmem_heap_pool *pool,
  *          for @policy (rmem_heap_reusable_prepare()); left alone if the
  *          caller must prepare it
  *
- * A chunk prepared in the background is taken first; one that is not
- * ready is zeroed here, like a new chunk (rmem_heap_cma_zero()).  If the
- * only chunk of that size is being zeroed in the background, this waits
- * for it.
+ * A chunk prepared in the background is taken first; if there is none,
+ * but one of that size is being zeroed, this waits for it; else one that
+ * is not ready is zeroed here, like a new chunk (rmem_heap_cma_zero()).
  *
  * Return: the first page, or NULL if the caller should take new pages.
  */
@@ -292,15 +291,20 @@ again:
 		mutex_unlock(&pool->lock);
 		return NULL;
 	}
-	if (!found) {
+	/*
+	 * One of the size being zeroed is further along than any other: wait
+	 * until it is back on the list rather than zero another beside it.
+	 */
+	if (!ready && busy && !waited) {
 		mutex_unlock(&pool->lock);
-		if (!busy || waited)
-			return NULL;
-		/* until the one being zeroed is back on the list */
 		mutex_lock(&pool->keep_lock);
 		mutex_unlock(&pool->keep_lock);
 		waited = true;
 		goto again;
+	}
+	if (!found) {
+		mutex_unlock(&pool->lock);
+		return NULL;
 	}
 	list_del(&found->node);
 	pool->kept_bytes -= size;
