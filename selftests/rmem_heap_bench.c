@@ -609,11 +609,15 @@ static void bench_bw(struct rh_heap *hs, int nh)
  *    DMA_BUF_IOCTL_SYNC brackets around every pass (no device has the
  *    buffer mapped).  Each figure is the median of its runs; the medians of
  *    the odd and of the even runs are printed too, and "agree" says whether
- *    they are within 10% of each other.
+ *    they are within 10% of each other.  The runs go round robin over the
+ *    heaps, so that the guest's drift over the section touches every heap
+ *    alike; a frame-cycle run is the median of a block of FRAME_BLOCK
+ *    cycles back to back.
  */
 #define TOUCH_SIZE	(32 * RH_MIB)
 #define FRAME_SIZE	(8 * RH_MIB)
 #define SYNC_SIZE	RH_MIB
+#define FRAME_BLOCK	3
 #define USER_REPS	21
 
 static const char * const user_heaps[] = {
@@ -700,83 +704,139 @@ static int64_t frame_once(int hfd, int i)
 	return (int64_t)(rh_now_ns() - t0);
 }
 
-/* read and write passes over a mapped buffer, each inside a SYNC bracket */
-static int sync_passes(int hfd, int n, uint64_t *tr, uint64_t *tw)
+/* one write pass and one read pass over a mapped buffer, each in a SYNC bracket */
+static int sync_pass(int fd, void *p, int i, uint64_t *tr, uint64_t *tw)
 {
-	int fd, ret, i;
-	void *p;
+	uint64_t t0 = rh_now_ns();
+	int ret;
 
-	ret = new_mapping(hfd, SYNC_SIZE, &fd, &p);
-	if (ret)
-		return ret;
-	memset(p, 0, SYNC_SIZE);
-	for (i = 0; i < n && !ret; i++) {
-		uint64_t t0 = rh_now_ns();
-
-		ret = rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
-		memset(p, i % 255 + 1, SYNC_SIZE);
-		barrier_ptr(p);
-		ret = ret ?: rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
-		tw[i] = rh_now_ns() - t0;
-		t0 = rh_now_ns();
-		ret = ret ?: rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
-		sink += read_words(p, SYNC_SIZE);
-		ret = ret ?: rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
-		tr[i] = rh_now_ns() - t0;
-	}
-	munmap(p, SYNC_SIZE);
-	close(fd);
+	ret = rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	memset(p, i % 255 + 1, SYNC_SIZE);
+	barrier_ptr(p);
+	ret = ret ?: rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	*tw = rh_now_ns() - t0;
+	t0 = rh_now_ns();
+	ret = ret ?: rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	sink += read_words(p, SYNC_SIZE);
+	ret = ret ?: rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	*tr = rh_now_ns() - t0;
 	return ret;
 }
 
-/* The four figures of one heap; 0 or -errno. */
-static int user_figs(const char *name, struct fig *f)
+/* the median of FRAME_BLOCK frame cycles back to back: ns, or -errno */
+static int64_t frame_block(int hfd, int r)
 {
+	uint64_t t[FRAME_BLOCK];
+	int64_t v;
+	int i;
+
+	for (i = 0; i < FRAME_BLOCK; i++) {
+		v = frame_once(hfd, r * FRAME_BLOCK + i);
+		if (v < 0)
+			return v;
+		t[i] = (uint64_t)v;
+	}
+	return (int64_t)median(t, FRAME_BLOCK);
+}
+
+/* the state of one heap over the rounds of bench_user() */
+struct user_heap {
+	int hfd, sfd, err;	/* heap, the SYNC buffer; first error (-errno) */
+	void *sp;		/* the SYNC buffer's mapping */
 	uint64_t t[N_FIGS][USER_REPS];
-	int n = quick ? USER_REPS / 3 | 1 : USER_REPS, i, ret;
-	int hfd = rh_open_heap(name);
+};
+
+static void user_fail(struct user_heap *u, int64_t v)
+{
+	if (v < 0 && !u->err)
+		u->err = (int)v;
+}
+
+/* open the heap and its SYNC buffer, then one untimed round of each figure */
+static void user_start(const char *name, struct user_heap *u)
+{
 	int64_t v;
 
-	if (hfd < 0)
-		return hfd;
-	/*
-	 * One untimed round of each first: the first touch of a region is
-	 * cold.  Each touch starts once the heap has zeroed what the last one
-	 * freed (the system heap zeroes in the allocation, before the clock
-	 * starts); the frame cycles run back to back, zeroing included.  Apart,
-	 * so that a region of 36 MiB does not zero the 32 MiB touch buffer
-	 * inside the frame cycles.
-	 */
-	v = touch_once(hfd, name);
-	for (i = 0; i < n && v >= 0; i++) {
-		v = touch_once(hfd, name);
-		t[F_TOUCH][i] = (uint64_t)v;
+	u->sfd = -1;
+	u->err = 0;
+	u->hfd = rh_open_heap(name);
+	if (u->hfd < 0) {
+		u->err = u->hfd;
+		return;
 	}
-	if (v >= 0) {
-		wait_zeroed(name);
-		v = frame_once(hfd, 0);
+	user_fail(u, new_mapping(u->hfd, SYNC_SIZE, &u->sfd, &u->sp));
+	if (u->err)
+		return;
+	memset(u->sp, 0, SYNC_SIZE);
+	/* the first touch of a region is cold */
+	v = touch_once(u->hfd, name);
+	wait_zeroed(name);
+	user_fail(u, v < 0 ? v : frame_once(u->hfd, 0));
+}
+
+static void user_stop(struct user_heap *u)
+{
+	if (u->sfd >= 0) {
+		munmap(u->sp, SYNC_SIZE);
+		close(u->sfd);
 	}
-	for (i = 0; i < n && v >= 0; i++) {
-		v = frame_once(hfd, i);
-		t[F_FRAME][i] = (uint64_t)v;
+	if (u->hfd >= 0)
+		close(u->hfd);
+}
+
+/*
+ * n rounds, each over every heap: a touch (once the heap zeroed what the
+ * last one freed: the system heap zeroes inside the allocation, before the
+ * clock starts), a block of frame cycles (after the same wait, so that the
+ * 36 MiB coherent region does not zero the 32 MiB touch buffer inside
+ * them; back to back, zeroing included) and a SYNC pass (after the same
+ * wait: the bandwidth of the buffer, not of a CPU shared with the zeroing
+ * of what the frame cycles freed).
+ */
+static void user_rounds(struct user_heap *u, int n)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < N_USER; i++)
+		user_start(user_heaps[i], &u[i]);
+	for (r = 0; r < n; r++) {
+		for (i = 0; i < N_USER; i++) {
+			int64_t v;
+
+			if (u[i].err)
+				continue;
+			v = touch_once(u[i].hfd, user_heaps[i]);
+			user_fail(&u[i], v);
+			u[i].t[F_TOUCH][r] = (uint64_t)v;
+		}
+		for (i = 0; i < N_USER; i++) {
+			int64_t v;
+
+			if (u[i].err)
+				continue;
+			wait_zeroed(user_heaps[i]);
+			v = frame_block(u[i].hfd, r);
+			user_fail(&u[i], v);
+			u[i].t[F_FRAME][r] = (uint64_t)v;
+		}
+		for (i = 0; i < N_USER; i++) {
+			if (u[i].err)
+				continue;
+			wait_zeroed(user_heaps[i]);
+			user_fail(&u[i], sync_pass(u[i].sfd, u[i].sp, r,
+						   &u[i].t[F_SYNC_RD][r],
+						   &u[i].t[F_SYNC_WR][r]));
+		}
 	}
-	/*
-	 * The bandwidth of the buffer, not of a CPU shared with the zeroing
-	 * of what the cycles above freed (the system heap has none).
-	 */
-	if (v >= 0)
-		wait_zeroed(name);
-	ret = v < 0 ? (int)v : sync_passes(hfd, n, t[F_SYNC_RD], t[F_SYNC_WR]);
-	close(hfd);
-	if (ret)
-		return ret;
-	for (i = 0; i < N_FIGS; i++)
-		fig_of(&f[i], t[i], n);
-	return 0;
+	for (i = 0; i < N_USER; i++)
+		user_stop(&u[i]);
 }
 
 static void bench_user(void)
 {
+	static struct user_heap u[N_USER];
+	int n = quick ? USER_REPS / 3 | 1 : USER_REPS;
 	struct fig f[N_USER][N_FIGS];
 	int ok[N_USER], ret, k;
 	size_t i;
@@ -785,9 +845,12 @@ static void bench_user(void)
 	       quick ? USER_REPS / 3 | 1 : USER_REPS);
 	printf("| heap | touch 32 MiB mapping (ms) | vs system | frame cycle 8 MiB (ms) | vs system | read 1 MiB with SYNC (MB/s) | vs system | write 1 MiB with SYNC (MB/s) | vs system | agree |\n");
 	printf("|---|---|---|---|---|---|---|---|---|---|\n");
+	user_rounds(u, n);
 	for (i = 0; i < N_USER; i++) {
-		ret = user_figs(user_heaps[i], f[i]);
+		ret = u[i].err;
 		ok[i] = !ret;
+		for (k = 0; k < N_FIGS && !ret; k++)
+			fig_of(&f[i][k], u[i].t[k], n);
 		if (ret) {
 			printf("| %s | skipped: %s | | | | | | | | |\n", user_heaps[i],
 			       strerror(-ret));
