@@ -90,8 +90,10 @@ struct rmem_heap_device;
  * @kept_bytes:  bytes on @kept and of chunks being given back
  * @nr_kept:     entries on @kept
  * @kept_gen:    counts the times kept chunks were given back
- * @kept_dirty:  bytes of kept chunks not yet zeroed for their next buffer
+ * @kept_dirty:  bytes of kept chunks waiting to be zeroed in the background
  * @keep_busy:   size of the kept chunk being zeroed now (off @kept), or 0
+ * @keep_done:   counts the kept chunks zeroed in the background
+ * @keep_wait:   allocations waiting for the kept chunk being zeroed
  * @keep_work:   gives @kept back to CMA once no buffer was freed for a while
  * @keep_zero_work: zeroes kept chunks for their next buffer
  * @buffers:     live buffers (&rmem_heap_buffer.pool_node)
@@ -130,6 +132,8 @@ struct rmem_heap_pool {
 	unsigned long kept_gen;
 	u64 kept_dirty;
 	size_t keep_busy;
+	unsigned long keep_done;
+	wait_queue_head_t keep_wait;
 	struct delayed_work keep_work;
 	struct work_struct keep_zero_work;
 	struct list_head buffers;

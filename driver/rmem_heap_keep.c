@@ -11,17 +11,21 @@
  * find room, and when the region is released.  Documentation/rmem-heap.rst
  * ("reusable") has the figures.
  *
- * A work item zeroes a kept chunk for its next buffer as soon as it is
- * freed, so that the allocation finds it ready.  A frame cycle frees a
- * buffer just before it allocates the next: the first time it finds the
- * only chunk of its size not ready, it takes new pages instead, so that
- * from then on two chunks take turns, one zeroed while the other is used.
+ * A work item zeroes a kept chunk of at least RMEM_HEAP_KEEP_BG_MIN for
+ * its next buffer as soon as it is freed, so that the allocation finds it
+ * ready (a smaller one costs less to zero than to wake the work item).
+ * A frame cycle frees a buffer just before it allocates the next: the
+ * first time it finds the only chunk of its size not ready, it takes new
+ * pages instead, so that from then on two chunks take turns, one zeroed
+ * while the other is used.
  */
 
 #include <linux/jiffies.h>
 #include <linux/list.h>
 #include <linux/moduleparam.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "rmem_heap_buffer.h"
@@ -34,6 +38,14 @@ MODULE_PARM_DESC(keep_ms,
 /* A few chunks, up to a quarter of the region: lookups stay short. */
 #define RMEM_HEAP_KEEP_MAX	64
 #define RMEM_HEAP_KEEP_SHIFT	2
+
+/* smallest chunk zeroed in the background */
+#define RMEM_HEAP_KEEP_BG_MIN	SZ_256K
+
+static bool rmem_heap_keep_bg(size_t size)
+{
+	return size >= RMEM_HEAP_KEEP_BG_MIN;
+}
 
 /**
  * struct rmem_heap_kept - a freed chunk of a reusable region
@@ -140,7 +152,7 @@ static struct rmem_heap_kept *rmem_heap_keep_dirty_locked(struct rmem_heap_pool 
 
 	lockdep_assert_held(&pool->lock);
 	list_for_each_entry_reverse(k, &pool->kept, node) {
-		if (!k->ready) {
+		if (!k->ready && rmem_heap_keep_bg(k->size)) {
 			list_del(&k->node);
 			pool->keep_busy = k->size;
 			return k;
@@ -175,8 +187,10 @@ static void rmem_heap_keep_zero_work(struct work_struct *work)
 		list_add(&k->node, &pool->kept);
 		pool->kept_dirty -= k->size;
 		pool->keep_busy = 0;
+		WRITE_ONCE(pool->keep_done, pool->keep_done + 1);
 		mutex_unlock(&pool->lock);
 		mutex_unlock(&pool->keep_lock);
+		wake_up_all(&pool->keep_wait);
 		cond_resched();
 	}
 }
@@ -221,12 +235,14 @@ bool rmem_heap_keep_put(struct rmem_heap_pool *pool, struct page *page,
 	}
 	list_add(&k->node, &pool->kept);
 	pool->kept_bytes += size;
-	pool->kept_dirty += size;
 	pool->nr_kept++;
 	rmem_heap_pool_unaccount(pool, size);
 	mod_delayed_work(rmem_heap_unbound_wq, &pool->keep_work,
 			 msecs_to_jiffies(ms));
-	queue_work(rmem_heap_unbound_wq, &pool->keep_zero_work);
+	if (rmem_heap_keep_bg(size)) {
+		pool->kept_dirty += size;
+		queue_work(rmem_heap_unbound_wq, &pool->keep_zero_work);
+	}
 	mutex_unlock(&pool->lock);
 	return true;
 }
@@ -239,7 +255,8 @@ bool rmem_heap_keep_put(struct rmem_heap_pool *pool, struct page *page,
 static bool rmem_heap_keep_second_locked(struct rmem_heap_pool *pool,
 					 size_t size, unsigned int same)
 {
-	return same == 1 && pool->nr_kept < RMEM_HEAP_KEEP_MAX &&
+	return same == 1 && rmem_heap_keep_bg(size) &&
+	       pool->nr_kept < RMEM_HEAP_KEEP_MAX &&
 	       pool->kept_bytes + size <= pool->size >> RMEM_HEAP_KEEP_SHIFT &&
 	       rmem_heap_cma_room_locked(pool, size);
 }
@@ -266,6 +283,7 @@ struct page *rmem_heap_keep_take(struct rmem_heap_pool *pool, size_t size,
 {
 	struct rmem_heap_kept *k, *found;
 	bool busy, ready, waited = false;
+	unsigned long done;
 	unsigned int same;
 	struct page *page;
 
@@ -296,9 +314,10 @@ again:
 	 * until it is back on the list rather than zero another beside it.
 	 */
 	if (!ready && busy && !waited) {
+		done = pool->keep_done;
 		mutex_unlock(&pool->lock);
-		mutex_lock(&pool->keep_lock);
-		mutex_unlock(&pool->keep_lock);
+		/* not keep_lock: the work item takes it again for the next */
+		wait_event(pool->keep_wait, READ_ONCE(pool->keep_done) != done);
 		waited = true;
 		goto again;
 	}
@@ -308,7 +327,7 @@ again:
 	}
 	list_del(&found->node);
 	pool->kept_bytes -= size;
-	if (!found->ready)
+	if (!found->ready && rmem_heap_keep_bg(size))
 		pool->kept_dirty -= size;
 	pool->nr_kept--;
 	mutex_unlock(&pool->lock);
@@ -333,6 +352,7 @@ void rmem_heap_keep_setup(struct rmem_heap_pool *pool)
 	INIT_LIST_HEAD(&pool->kept);
 	INIT_DELAYED_WORK(&pool->keep_work, rmem_heap_keep_work);
 	INIT_WORK(&pool->keep_zero_work, rmem_heap_keep_zero_work);
+	init_waitqueue_head(&pool->keep_wait);
 }
 
 /**

@@ -67,7 +67,8 @@ enum rmem_heap_cache_policy {
  * @largest_free: out: the largest buffer one allocation can get now
  *                (no-map: the largest free extent; reusable: an upper
  *                bound, since the region's pages may be lent)
- * @pending_zero: out: freed bytes not zeroed yet (no-map; 0 for reusable)
+ * @pending_zero: out: freed bytes not zeroed yet (no-map space; kept reusable
+ *                chunks waiting for the background zeroing)
  * @buffers:      out: live buffers of the region
  * @peak_used:    out: the largest @used seen since probe
  * @failed:       out: allocations refused since probe
