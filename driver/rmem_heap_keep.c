@@ -47,6 +47,15 @@ static bool rmem_heap_keep_bg(size_t size)
 	return size >= RMEM_HEAP_KEEP_BG_MIN;
 }
 
+/* whether one more chunk of @size may be kept */
+static bool rmem_heap_keep_fits_locked(struct rmem_heap_pool *pool,
+				       size_t size)
+{
+	lockdep_assert_held(&pool->lock);
+	return pool->nr_kept < RMEM_HEAP_KEEP_MAX &&
+	       pool->kept_bytes + size <= pool->size >> RMEM_HEAP_KEEP_SHIFT;
+}
+
 /**
  * struct rmem_heap_kept - a freed chunk of a reusable region
  * @node:   entry in &rmem_heap_pool.kept, most recently freed first
@@ -227,8 +236,7 @@ bool rmem_heap_keep_put(struct rmem_heap_pool *pool, struct page *page,
 	k->policy = policy;
 
 	mutex_lock(&pool->lock);
-	if (pool->nr_kept >= RMEM_HEAP_KEEP_MAX ||
-	    pool->kept_bytes + size > pool->size >> RMEM_HEAP_KEEP_SHIFT) {
+	if (!rmem_heap_keep_fits_locked(pool, size)) {
 		mutex_unlock(&pool->lock);
 		kfree(k);
 		return false;
@@ -256,8 +264,7 @@ static bool rmem_heap_keep_second_locked(struct rmem_heap_pool *pool,
 					 size_t size, unsigned int same)
 {
 	return same == 1 && rmem_heap_keep_bg(size) &&
-	       pool->nr_kept < RMEM_HEAP_KEEP_MAX &&
-	       pool->kept_bytes + size <= pool->size >> RMEM_HEAP_KEEP_SHIFT &&
+	       rmem_heap_keep_fits_locked(pool, size) &&
 	       rmem_heap_cma_room_locked(pool, size);
 }
 
