@@ -120,6 +120,39 @@ static inline void rmem_heap_vm_flags_set(struct vm_area_struct *vma,
 #endif
 }
 
+/*
+ * PMD entries for pfn mappings: a huge_fault handler inserts one per
+ * 2 MiB where the architecture supports huge pfn mappings (arm64 and
+ * x86-64 with THP, 6.12+).  The pfn was a pfn_t until 6.17.
+ */
+#if RMEM_HEAP_HAVE_INSERT_PFN_PMD && IS_ENABLED(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)
+#define RMEM_HEAP_PMD_MAPS	1
+#if RMEM_HEAP_INSERT_PFN_PMD_PFN_T
+#include <linux/pfn_t.h>
+#endif
+#include <linux/huge_mm.h>
+
+/**
+ * rmem_heap_insert_pfn_pmd() - map 2 MiB of a pfn mapping with one entry
+ * @vmf:   the huge fault
+ * @pfn:   first pfn, 2 MiB aligned
+ * @write: make the entry writable and dirty
+ *
+ * Return: VM_FAULT_NOPAGE, or an error of vmf_insert_pfn_pmd().
+ */
+static inline vm_fault_t rmem_heap_insert_pfn_pmd(struct vm_fault *vmf,
+						  unsigned long pfn, bool write)
+{
+#if RMEM_HEAP_INSERT_PFN_PMD_PFN_T
+	return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), write);
+#else
+	return vmf_insert_pfn_pmd(vmf, pfn, write);
+#endif
+}
+#else
+#define RMEM_HEAP_PMD_MAPS	0
+#endif
+
 /**
  * rmem_heap_fd_install() - publish a reserved fd for a dma-buf
  * @dmabuf: the dma-buf

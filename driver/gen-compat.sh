@@ -96,6 +96,26 @@ echo '/* system_dfl_wq, which replaces system_unbound_wq (6.12.y, 6.18+) */'
 define RMEM_HEAP_HAVE_SYSTEM_DFL_WQ \
 	"$(has "$inc/workqueue.h" 'extern struct workqueue_struct \*system_dfl_wq;')"
 
+# vmf_insert_pfn_pmd(): exported since 4.x; a PMD entry per 2 MiB for a
+# pfn mapping needs the huge_fault(vmf, order) form (6.6+) and, at run time,
+# CONFIG_ARCH_SUPPORTS_PMD_PFNMAP (compat.h checks that Kconfig symbol)
+if [ "$mode" = intree ]; then
+	insert_pmd=$(has "$inc/huge_mm.h" 'vmf_insert_pfn_pmd\(')
+else
+	insert_pmd=$(exported vmf_insert_pfn_pmd)
+fi
+echo '/* vmf_insert_pfn_pmd() usable and huge_fault(vmf, order) (6.6+) */'
+if [ "$insert_pmd" = 1 ] &&
+   [ "$(has "$inc/mm.h" '\(\*huge_fault\)\(struct vm_fault \*vmf, unsigned int order\)')" = 1 ]; then
+	define RMEM_HEAP_HAVE_INSERT_PFN_PMD 1
+else
+	define RMEM_HEAP_HAVE_INSERT_PFN_PMD 0
+fi
+
+echo '/* vmf_insert_pfn_pmd() takes a pfn_t (before 6.17) */'
+define RMEM_HEAP_INSERT_PFN_PMD_PFN_T \
+	"$(has "$inc/huge_mm.h" 'vmf_insert_pfn_pmd\(struct vm_fault \*vmf, pfn_t pfn')"
+
 echo '/* vm_flags_set() (6.3+) */'
 define RMEM_HEAP_HAVE_VM_FLAGS_SET \
 	"$(has "$inc/mm.h" 'void[[:space:]]+vm_flags_set\(')"

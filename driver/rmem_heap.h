@@ -344,6 +344,15 @@ extern u32 rmem_heap_zero_delay_ms;
 extern atomic_t rmem_heap_zero_waits;
 u64 rmem_heap_zero_pending(struct rmem_heap_pool *pool);
 
+/*
+ * Debug counters of user mappings (debugfs .mapping/, for tests): whether
+ * this kernel gets PMD entries, how many it made, and how many 2 MiB
+ * windows the PTE fault handler filled.
+ */
+extern bool rmem_heap_map_pmd;
+extern atomic_t rmem_heap_map_pmds;
+extern atomic_t rmem_heap_map_pte_faults;
+
 /* rmem_heap_cache.c */
 bool rmem_heap_cache_supported(void);
 void rmem_heap_cache_for_device(struct rmem_heap_pool *pool, void *vaddr,

@@ -172,65 +172,6 @@ rmem_heap_backend_of(const struct rmem_heap_pool *pool)
 }
 
 /**
- * rmem_heap_mmap_check() - validate a user mapping of a buffer
- * @buffer: the buffer
- * @vma:    the new mapping
- *
- * Return: 0, or -EINVAL for a private mapping or one beyond the buffer.
- */
-int rmem_heap_mmap_check(struct rmem_heap_buffer *buffer,
-			 struct vm_area_struct *vma)
-{
-	unsigned long npages = buffer->size >> PAGE_SHIFT;
-
-	if (!(vma->vm_flags & (VM_SHARED | VM_MAYSHARE)))
-		return -EINVAL;
-	if (vma->vm_pgoff >= npages || vma_pages(vma) > npages - vma->vm_pgoff)
-		return -EINVAL;
-	return 0;
-}
-
-/*
- * Cortex-A9 and Cortex-A53 have no hardware dirty bit: the first write to
- * each page of a clean writable mapping faults, only for the kernel to mark
- * it dirty.  A buffer has no page cache to write back, so a writable
- * mapping of it starts dirty and no write ever faults.
- */
-static pgprot_t rmem_heap_prot_dirty(struct vm_area_struct *vma)
-{
-	if (!(vma->vm_flags & VM_WRITE))
-		return vma->vm_page_prot;
-	return __pgprot(pte_val(pte_mkdirty(pfn_pte(0, vma->vm_page_prot))));
-}
-
-/**
- * rmem_heap_mmap_pfns() - map a checked user mapping of a buffer
- * @buffer:    the buffer
- * @vma:       the mapping (rmem_heap_mmap_check() passed)
- * @cacheable: a write-back mapping (else write-combined)
- *
- * Return: 0 or the error of remap_pfn_range().
- */
-int rmem_heap_mmap_pfns(struct rmem_heap_buffer *buffer,
-			struct vm_area_struct *vma, bool cacheable)
-{
-	if (cacheable) {
-		/* only ever set; read at free and by the cache model */
-		if (!READ_ONCE(buffer->user_mapped))
-			rmem_heap_cm_note(buffer->pool, buffer->phys,
-					  buffer->size, RMEM_HEAP_CM_MAP_USER);
-		WRITE_ONCE(buffer->user_mapped, true);
-	} else {
-		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
-	}
-	rmem_heap_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
-	return remap_pfn_range(vma, vma->vm_start,
-			       PHYS_PFN(buffer->phys) + vma->vm_pgoff,
-			       vma->vm_end - vma->vm_start,
-			       rmem_heap_prot_dirty(vma));
-}
-
-/**
  * rmem_heap_cm_user_write() - a user mapping may have been written
  * @buffer: the buffer, about to be mapped by an importer
  *

@@ -49,10 +49,15 @@ static struct page *rmem_heap_cma_alloc_area(struct rmem_heap_pool *pool,
 #if RMEM_HEAP_HAVE_CMA
 	struct cma *cma = dev_get_cma_area(pool->dev);
 	unsigned long count = size >> PAGE_SHIFT;
-	struct page *page;
+	unsigned int align = min_t(unsigned int, get_order(size),
+				   CONFIG_CMA_ALIGNMENT);
+	struct page *page = NULL;
 
-	page = cma_alloc(cma, count, min_t(unsigned int, get_order(size),
-					   CONFIG_CMA_ALIGNMENT), true);
+	/* 2 MiB aligned from 2 MiB on, as no-map buffers (rmem_heap_mmap.c) */
+	if (size >= PMD_SIZE && align < PMD_SHIFT - PAGE_SHIFT)
+		page = cma_alloc(cma, count, PMD_SHIFT - PAGE_SHIFT, true);
+	if (!page)
+		page = cma_alloc(cma, count, align, true);
 	if (!page)
 		return NULL;
 	rmem_heap_cma_zero(page, size);

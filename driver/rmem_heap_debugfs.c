@@ -3,7 +3,8 @@
  * rmem-heap: /sys/kernel/debug/rmem_heap/<heap>, the live buffers of the
  * heap's pool, one per line:
  *   offset size heap cleans invals pid comm name
- * and .zeroing/, the zeroing's debug knobs for tests (rmem_heap_zero.c).
+ * .zeroing/, the zeroing's debug knobs for tests (rmem_heap_zero.c), and
+ * .mapping/, how user mappings were filled in (rmem_heap_mmap.c).
  */
 
 #include <linux/debugfs.h>
@@ -60,6 +61,11 @@ void rmem_heap_debugfs_init(void)
 	debugfs_create_bool("hold", 0600, knobs, &rmem_heap_zero_hold);
 	debugfs_create_u32("delay_ms", 0600, knobs, &rmem_heap_zero_delay_ms);
 	debugfs_create_atomic_t("waits", 0400, knobs, &rmem_heap_zero_waits);
+	knobs = debugfs_create_dir(".mapping", rmem_heap_debugfs_root);
+	debugfs_create_bool("pmd", 0400, knobs, &rmem_heap_map_pmd);
+	debugfs_create_atomic_t("pmds", 0400, knobs, &rmem_heap_map_pmds);
+	debugfs_create_atomic_t("pte_faults", 0400, knobs,
+				&rmem_heap_map_pte_faults);
 }
 
 /**

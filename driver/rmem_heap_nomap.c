@@ -358,6 +358,20 @@ static void rmem_heap_nomap_vunmap(struct dma_buf *dmabuf,
 }
 
 /*
+ * A buffer of 2 MiB or more starts on a 2 MiB boundary where the region
+ * does, so that one PMD entry (rmem_heap_mmap.c) or IOMMU block maps each
+ * 2 MiB of it.  When fragmentation leaves no such place, page alignment.
+ */
+static int rmem_heap_nomap_take(struct rmem_heap_pool *pool, size_t size,
+				u64 *offset)
+{
+	if (size >= PMD_SIZE && IS_ALIGNED(pool->base, PMD_SIZE) &&
+	    !rmem_heap_alloc_get(&pool->alloc, size, PMD_SIZE, offset))
+		return 0;
+	return rmem_heap_alloc_get(&pool->alloc, size, PAGE_SIZE, offset);
+}
+
+/*
  * Take an extent of a no-map region.  The allocator holds only zeroed
  * space, so the buffer is ready as it is; when no zeroed extent is large
  * enough, dirty free space is zeroed here and the allocation retried.
@@ -375,8 +389,7 @@ static int rmem_heap_nomap_get(struct rmem_heap_buffer *buffer)
 
 	mutex_lock(&pool->lock);
 	for (;;) {
-		ret = rmem_heap_alloc_get(&pool->alloc, buffer->size,
-					  PAGE_SIZE, &offset);
+		ret = rmem_heap_nomap_take(pool, buffer->size, &offset);
 		if (!ret)
 			break;
 		/* zeroing dirty space cannot help a request larger than it */

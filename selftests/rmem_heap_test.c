@@ -17,9 +17,11 @@
 #include <pthread.h>
 #include <sys/klog.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
+#include <linux/rmem_heap.h>
 #include <xf86drm.h>
 #include <drm/vgem_drm.h>
 
@@ -818,6 +820,252 @@ TEST_F(heap, mmap_no_faults)
 		rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW);
 		munmap((void *)q, len);
 		munmap((void *)p, len);
+		close(fd);
+		close(hfd);
+	}
+	skip_if_none(done);
+}
+
+#define BLOCK_SZ	(2 * RH_MIB)
+
+/* A debugfs .mapping/ counter ("Y"/"N" for a bool), -1 when missing. */
+static long map_counter(const char *name)
+{
+	char path[128], buf[32];
+
+	snprintf(path, sizeof(path), RH_DEBUGFS "/.mapping/%s", name);
+	if (rh_read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	if (buf[0] == 'Y' || buf[0] == 'N')
+		return buf[0] == 'Y';
+	return strtol(buf, NULL, 10);
+}
+
+/* The bus address of buffer @fd, through the control device; -errno. */
+static int bus_addr_of(int fd, uint64_t *addr)
+{
+	struct rmem_heap_bus_addr ba = { .fd = fd };
+	int ctl = open("/dev/" RMEM_HEAP_CONTROL_NODE, O_RDWR | O_CLOEXEC);
+	int ret;
+
+	if (ctl < 0)
+		return -errno;
+	ret = rh_write_file("/sys/module/rmem_heap/parameters/bus_addr", "1");
+	if (!ret)
+		ret = ioctl(ctl, RMEM_HEAP_IOC_BUS_ADDR, &ba) ? -errno : 0;
+	rh_write_file("/sys/module/rmem_heap/parameters/bus_addr", "0");
+	close(ctl);
+	*addr = ba.addr;
+	return ret;
+}
+
+/*
+ * Map @len bytes of @fd at a user address that is @skew bytes past one
+ * that agrees with bus address @bus modulo 2 MiB (MAP_FIXED inside a
+ * reservation), or MAP_FAILED.
+ */
+static void *map_skewed(int fd, size_t len, int prot, uint64_t bus, size_t skew)
+{
+	size_t span = len + 2 * BLOCK_SZ;
+	uintptr_t base, at;
+	void *r, *p;
+
+	r = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r == MAP_FAILED)
+		return MAP_FAILED;
+	base = (uintptr_t)r;
+	at = (base & ~(uintptr_t)(BLOCK_SZ - 1)) + BLOCK_SZ +
+	     (uintptr_t)(bus & (BLOCK_SZ - 1)) + skew;
+	if (at >= base + BLOCK_SZ)
+		at -= BLOCK_SZ;
+	p = mmap((void *)at, len, prot, MAP_SHARED | MAP_FIXED, fd, 0);
+	if (p == MAP_FAILED) {
+		munmap(r, span);
+		return MAP_FAILED;
+	}
+	/* give back the reservation around the mapping */
+	if (at > base)
+		munmap(r, at - base);
+	if (base + span > at + len)
+		munmap((void *)(at + len), base + span - (at + len));
+	return p;
+}
+
+/* Every page of @p (@npages, none in [hole, hole + holelen)) holds i + 1. */
+static int pages_hold(volatile const uint8_t *p, size_t npages, size_t hole,
+		      size_t holelen)
+{
+	const size_t page = page_sz();
+	size_t i;
+
+	for (i = 0; i < npages; i++)
+		if ((i < hole || i >= hole + holelen) &&
+		    p[i * page] != (uint8_t)(i + 1))
+			return 0;
+	return 1;
+}
+
+/*
+ * Touch the @npages pages of an aligned mapping of @fd with THP disabled
+ * for the process: the fault handler fills 2 MiB of PTEs per fault, in
+ * each of the @windows blocks mmap() left to the faults.
+ * Run in a child; exits 0 when right.
+ */
+static int blocks_without_thp(int fd, size_t npages, uint64_t bus, long windows)
+{
+	const size_t page = page_sz(), len = npages * page;
+	long w0 = map_counter("pte_faults"), b0 = map_counter("pmds");
+	volatile uint8_t *p;
+	long f0, f1;
+
+	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
+		return 1;
+	p = map_skewed(fd, len, PROT_READ | PROT_WRITE, bus, 0);
+	if (p == MAP_FAILED)
+		return 2;
+	f0 = minor_faults();
+	if (!pages_hold(p, npages, 0, 0))
+		return 3;
+	f1 = minor_faults();
+	if (map_counter("pmds") != b0)
+		return 4;
+	/* one per block left to the faults (none without PMD support) */
+	if (map_counter("pte_faults") - w0 != windows)
+		return 5;
+	if (f1 - f0 > (long)(len / BLOCK_SZ) + 4)
+		return 6;
+	return 0;
+}
+
+/*
+ * Block mappings.  A mapping whose user address agrees with the buffer's
+ * address modulo 2 MiB gets one PMD entry per whole 2 MiB block at its
+ * first touch, where the kernel supports huge pfn mappings (debugfs
+ * .mapping/pmd); everything else is mapped by mmap() already.  No-map
+ * buffers of 2 MiB or more are 2 MiB aligned (every lab region is).
+ * Cutting a block (munmap, mprotect), fork and THP disabled for the
+ * process keep every page right, at most one fault per 2 MiB.
+ */
+TEST_F(heap, mmap_blocks)
+{
+	const size_t page = page_sz(), len = 3 * BLOCK_SZ, npages = len / page;
+	const size_t mid = BLOCK_SZ / page / 2;
+	long pmd = map_counter("pmd");
+	const struct rh_heap *h;
+	int done = 0;
+
+	ASSERT_LE(0, pmd) TH_LOG("%s/.mapping/pmd: %s", RH_DEBUGFS, strerror(errno));
+	TH_LOG("PMD entries for pfn mappings: %s", pmd ? "yes" : "no (PTEs only)");
+	for_each_variant_heap(h, done) {
+		int hfd = open_heap(h->name), fd, ret, status;
+		long b0, w0, f0, f1, blocks;
+		volatile uint8_t *p, *q;
+		uint64_t bus;
+		pid_t pid;
+		size_t i;
+
+		ret = rh_alloc(hfd, len, &fd);
+		ASSERT_EQ(0, ret) TH_LOG("%s: alloc: %s", h->name, strerror(-ret));
+		ret = bus_addr_of(fd, &bus);
+		ASSERT_EQ(0, ret) TH_LOG("%s: bus address: %s", h->name, strerror(-ret));
+		TH_LOG("%s: buffer at 0x%llx", h->name, (unsigned long long)bus);
+		if (!h->reusable)
+			EXPECT_EQ(0u, bus & (BLOCK_SZ - 1));
+		/* the whole blocks inside the buffer, at the matching address */
+		blocks = (long)((len - ((BLOCK_SZ - (bus & (BLOCK_SZ - 1))) & (BLOCK_SZ - 1))) /
+				BLOCK_SZ);
+
+		/* at a user address one page off: all PTEs, from mmap() on */
+		b0 = map_counter("pmds");
+		p = map_skewed(fd, len, PROT_READ | PROT_WRITE, bus, page);
+		ASSERT_TRUE(p != MAP_FAILED) TH_LOG("%s: mmap: %s", h->name, strerror(errno));
+		rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+		f0 = minor_faults();
+		for (i = 0; i < npages; i++)
+			p[i * page] = (uint8_t)(i + 1);
+		f1 = minor_faults();
+		rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+		EXPECT_LT(f1 - f0, 8) TH_LOG("%s: %ld faults, skewed mapping", h->name, f1 - f0);
+		EXPECT_EQ(b0, map_counter("pmds"));
+		munmap((void *)p, len);
+
+		/* at the matching address: a PMD entry per block at first touch */
+		b0 = map_counter("pmds");
+		w0 = map_counter("pte_faults");
+		p = map_skewed(fd, len, PROT_READ | PROT_WRITE, bus, 0);
+		ASSERT_TRUE(p != MAP_FAILED) TH_LOG("%s: mmap: %s", h->name, strerror(errno));
+		rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+		f0 = minor_faults();
+		EXPECT_TRUE(pages_hold(p, npages, 0, 0));
+		f1 = minor_faults();
+		TH_LOG("%s: %ld faults, %ld PMD entries, %ld PTE windows reading %zu pages",
+		       h->name, f1 - f0, map_counter("pmds") - b0,
+		       map_counter("pte_faults") - w0, npages);
+		EXPECT_EQ(pmd ? blocks : 0, map_counter("pmds") - b0);
+		EXPECT_EQ(w0, map_counter("pte_faults"));
+		EXPECT_LE(f1 - f0, blocks + 4);
+
+		/* fork: the child sees the same pages through the copied entries */
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid)
+			_exit(pages_hold(p, npages, 0, 0) ? 0 : 1);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) {
+			TH_LOG("%s: the forked child read wrong data", h->name);
+		}
+
+		/* cut the first block and protect half of the second */
+		ASSERT_EQ(0, munmap((void *)(p + mid * page), page));
+		ASSERT_EQ(0, mprotect((void *)(p + BLOCK_SZ), BLOCK_SZ / 2, PROT_READ));
+		EXPECT_TRUE(pages_hold(p, npages, mid, 1));
+		rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+		for (i = BLOCK_SZ * 3 / 2 / page; i < 2 * BLOCK_SZ / page; i++)
+			p[i * page + 1] = 0x5a;
+		p[1] = 0x5a;
+		rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+		q = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+		ASSERT_TRUE(q != MAP_FAILED);
+		rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+		EXPECT_TRUE(pages_hold(q, npages, 0, 0));
+		EXPECT_EQ(0x5a, q[1]);
+		for (i = BLOCK_SZ * 3 / 2 / page; i < 2 * BLOCK_SZ / page; i++)
+			EXPECT_EQ(0x5a, q[i * page + 1]);
+		rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+		munmap((void *)q, len);
+		munmap((void *)p, mid * page);
+		munmap((void *)(p + (mid + 1) * page), len - (mid + 1) * page);
+
+		/* read-only block entries made writable */
+		p = map_skewed(fd, len, PROT_READ, bus, 0);
+		ASSERT_TRUE(p != MAP_FAILED) TH_LOG("%s: mmap: %s", h->name, strerror(errno));
+		EXPECT_TRUE(pages_hold(p, npages, 0, 0));
+		ASSERT_EQ(0, mprotect((void *)p, len, PROT_READ | PROT_WRITE));
+		rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+		for (i = 0; i < npages; i++)
+			p[i * page + 2] = 0x77;
+		rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+		q = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+		ASSERT_TRUE(q != MAP_FAILED);
+		rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+		for (i = 0; i < npages && q[i * page + 2] == 0x77; i++)
+			;
+		EXPECT_EQ(npages, i) TH_LOG("%s: page %zu lost the write made after mprotect()",
+					    h->name, i);
+		rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+		munmap((void *)q, len);
+		munmap((void *)p, len);
+
+		/* THP disabled for the process: 2 MiB of PTEs per fault */
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid)
+			_exit(blocks_without_thp(fd, npages, bus, pmd ? blocks : 0));
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) {
+			TH_LOG("%s: THP disabled: step %d failed", h->name,
+			       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		}
 		close(fd);
 		close(hfd);
 	}
