@@ -6,9 +6,10 @@
  * Every cma_alloc() runs alloc_contig_range(), which drains every CPU's
  * free-page lists, and every release merges the pages back: a buffer freed
  * and allocated again (a frame cycle) paid both each time.  Freed chunks
- * are kept instead, a few and up to a quarter of the region, and go back
- * to CMA when no buffer was freed for keep_ms, when an allocation cannot
- * find room, and when the region is released.  Documentation/rmem-heap.rst
+ * are kept instead: a few, up to a quarter of the region, or half of it
+ * when the chunk kept is the second of its size.  They go back to CMA
+ * when no buffer was freed for keep_ms, when an allocation cannot find
+ * room, and when the region is released.  Documentation/rmem-heap.rst
  * ("reusable") has the figures.
  *
  * A work item zeroes a kept chunk of at least RMEM_HEAP_KEEP_BG_MIN for
@@ -35,9 +36,14 @@ module_param(keep_ms, uint, 0644);
 MODULE_PARM_DESC(keep_ms,
 		 "Keep freed reusable buffers for reuse until no buffer was freed for this long (ms; 0: keep none)");
 
-/* A few chunks, up to a quarter of the region: lookups stay short. */
+/*
+ * A few chunks (lookups stay short), up to a quarter of the region; up to
+ * half of it with the second chunk of a size, so that two frames of up to
+ * a quarter of the region each can take turns.
+ */
 #define RMEM_HEAP_KEEP_MAX	64
 #define RMEM_HEAP_KEEP_SHIFT	2
+#define RMEM_HEAP_KEEP_PAIR_SHIFT	1
 
 /* smallest chunk zeroed in the background */
 #define RMEM_HEAP_KEEP_BG_MIN	SZ_256K
@@ -47,13 +53,19 @@ static bool rmem_heap_keep_bg(size_t size)
 	return size >= RMEM_HEAP_KEEP_BG_MIN;
 }
 
-/* whether one more chunk of @size may be kept */
+/*
+ * Whether one more chunk of @size may be kept, @same of that size being
+ * kept already (the one being zeroed included).
+ */
 static bool rmem_heap_keep_fits_locked(struct rmem_heap_pool *pool,
-				       size_t size)
+				       size_t size, unsigned int same)
 {
+	unsigned int shift = same == 1 ? RMEM_HEAP_KEEP_PAIR_SHIFT :
+					 RMEM_HEAP_KEEP_SHIFT;
+
 	lockdep_assert_held(&pool->lock);
 	return pool->nr_kept < RMEM_HEAP_KEEP_MAX &&
-	       pool->kept_bytes + size <= pool->size >> RMEM_HEAP_KEEP_SHIFT;
+	       pool->kept_bytes + size <= pool->size >> shift;
 }
 
 /**
@@ -75,6 +87,19 @@ struct rmem_heap_kept {
 	bool ready;
 	unsigned int cleans;
 };
+
+/* kept chunks of @size, the one being zeroed included */
+static unsigned int rmem_heap_keep_same_locked(struct rmem_heap_pool *pool,
+					       size_t size)
+{
+	unsigned int same = pool->keep_busy == size;
+	struct rmem_heap_kept *k;
+
+	lockdep_assert_held(&pool->lock);
+	list_for_each_entry(k, &pool->kept, node)
+		same += k->size == size;
+	return same;
+}
 
 static void rmem_heap_keep_release(struct rmem_heap_pool *pool,
 				   struct list_head *list)
@@ -236,7 +261,8 @@ bool rmem_heap_keep_put(struct rmem_heap_pool *pool, struct page *page,
 	k->policy = policy;
 
 	mutex_lock(&pool->lock);
-	if (!rmem_heap_keep_fits_locked(pool, size)) {
+	if (!rmem_heap_keep_fits_locked(pool, size,
+					rmem_heap_keep_same_locked(pool, size))) {
 		mutex_unlock(&pool->lock);
 		kfree(k);
 		return false;
@@ -264,7 +290,7 @@ static bool rmem_heap_keep_second_locked(struct rmem_heap_pool *pool,
 					 size_t size, unsigned int same)
 {
 	return same == 1 && rmem_heap_keep_bg(size) &&
-	       rmem_heap_keep_fits_locked(pool, size) &&
+	       rmem_heap_keep_fits_locked(pool, size, same) &&
 	       rmem_heap_cma_room_locked(pool, size);
 }
 

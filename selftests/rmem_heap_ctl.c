@@ -243,9 +243,9 @@ TEST_F(ctl, info_every_heap)
 		EXPECT_LE(a.largest_free, a.free);
 		EXPECT_LE(a.used, a.peak_used);
 		EXPECT_EQ(0u, a.reserved[0] | a.reserved[1]);
-		/* reusable: only kept chunks, at most a quarter of the region */
+		/* reusable: only kept chunks, at most half of the region */
 		if (h->reusable)
-			EXPECT_LE(a.pending_zero, a.region_size / 4);
+			EXPECT_LE(a.pending_zero, a.region_size / 2);
 
 		if (len > a.region_size / 2)
 			len = a.region_size / 2 & ~((uint64_t)page - 1);
