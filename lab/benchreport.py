@@ -16,6 +16,7 @@ FIELD_RE = re.compile(r"(\w+)=(\S+)")
 # What each figure of the "user" section is, and which way is better.
 USER_FIGS = [
     ("touch32M", "touch every page of a fresh 32 MiB mapping", "ms"),
+    ("touch32M_2M", "the same at a 2 MiB-aligned address", "ms"),
     ("frame8M", "frame cycle: alloc 8 MiB, mmap, write, free", "ms"),
     ("sync_read1M", "read 1 MiB through mmap inside SYNC brackets", "MB/s"),
     ("sync_write1M", "write 1 MiB through mmap inside SYNC brackets", "MB/s"),

@@ -9,6 +9,8 @@ import xml.etree.ElementTree as ET
 from lab import benchreport, testdata
 
 LOG = "bench-7.3-virt.log"
+# before the scale section's "empty again" and the 2 MiB-aligned touch
+OLD_LOG = "bench-7.3-virt-old.log"
 
 
 class ParseTest(unittest.TestCase):
@@ -109,8 +111,12 @@ class ScaleOnlyTest(unittest.TestCase):
         self.assertIn("empty again (us)", self.md)
         self.assertRegex(self.md, r"\| scale-frames \| .* \| 8257 \|")
 
+    def test_older_logs_have_no_aligned_touch(self):
+        md = benchreport.markdown([("t", benchreport.parse(testdata.read_log(OLD_LOG)))])
+        self.assertRegex(md, r"\| rmem \| [0-9.]+ \| [0-9.]+x \| - \| - \| [0-9.]+ \|")
+
     def test_older_logs_have_no_empty_again(self):
-        res = benchreport.parse(testdata.read_log(LOG))
+        res = benchreport.parse(testdata.read_log(OLD_LOG))
         md = benchreport.markdown([("t", res)])
         self.assertRegex(md, r"\| rmem \| 5243 .* \| - \|")
 
