@@ -772,6 +772,25 @@ static long minor_faults(void)
 }
 
 /*
+ * Write i + 1 into the first byte of page i of @p (@npages pages of buffer
+ * @fd) inside a SYNC write bracket; returns the minor faults it took.
+ */
+static long write_pages(int fd, volatile uint8_t *p, size_t npages)
+{
+	const size_t page = page_sz();
+	long f0;
+	size_t i;
+
+	rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	f0 = minor_faults();
+	for (i = 0; i < npages; i++)
+		p[i * page] = (uint8_t)(i + 1);
+	f0 = minor_faults() - f0;
+	rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	return f0;
+}
+
+/*
  * A writable mapping is whole and dirty from mmap() on: writing every page
  * takes no page fault (Cortex-A9 and A53 have no hardware dirty bit, so a
  * clean page faults on its first write).  A read-only mapping made
@@ -786,7 +805,7 @@ TEST_F(heap, mmap_no_faults)
 	for_each_variant_heap(h, done) {
 		int hfd = open_heap(h->name), fd, ret;
 		volatile uint8_t *p, *q;
-		long f0, f1;
+		long faults;
 		size_t i;
 
 		ret = rh_alloc(hfd, len, &fd);
@@ -796,16 +815,11 @@ TEST_F(heap, mmap_no_faults)
 		q = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 		ASSERT_TRUE(q != MAP_FAILED) TH_LOG("%s: mmap read-only: %s", h->name, strerror(errno));
 
-		rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
-		f0 = minor_faults();
-		for (i = 0; i < npages; i++)
-			p[i * page] = (uint8_t)(i + 1);
-		f1 = minor_faults();
-		rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+		faults = write_pages(fd, p, npages);
 		TH_LOG("%s: %ld page faults writing %zu fresh pages", h->name,
-		       f1 - f0, npages);
+		       faults, npages);
 		/* a few for the test's own stack and code, never one per page */
-		EXPECT_LT(f1 - f0, (long)npages / 16);
+		EXPECT_LT(faults, (long)npages / 16);
 
 		ASSERT_EQ(0, mprotect((void *)q, len, PROT_READ | PROT_WRITE)) {
 			TH_LOG("%s: mprotect read-write: %s", h->name, strerror(errno));
@@ -960,7 +974,7 @@ TEST_F(heap, mmap_blocks)
 		int hfd = open_heap(h->name), fd, ret, status;
 		long b0, w0, f0, f1, blocks;
 		volatile uint8_t *p, *q;
-		uint64_t bus;
+		uint64_t bus = 0;
 		pid_t pid;
 		size_t i;
 
@@ -979,13 +993,8 @@ TEST_F(heap, mmap_blocks)
 		b0 = map_counter("pmds");
 		p = map_skewed(fd, len, PROT_READ | PROT_WRITE, bus, page);
 		ASSERT_TRUE(p != MAP_FAILED) TH_LOG("%s: mmap: %s", h->name, strerror(errno));
-		rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
-		f0 = minor_faults();
-		for (i = 0; i < npages; i++)
-			p[i * page] = (uint8_t)(i + 1);
-		f1 = minor_faults();
-		rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
-		EXPECT_LT(f1 - f0, 8) TH_LOG("%s: %ld faults, skewed mapping", h->name, f1 - f0);
+		f1 = write_pages(fd, p, npages);
+		EXPECT_LT(f1, 8) TH_LOG("%s: %ld faults, skewed mapping", h->name, f1);
 		EXPECT_EQ(b0, map_counter("pmds"));
 		munmap((void *)p, len);
 
