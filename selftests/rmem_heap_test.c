@@ -2433,6 +2433,33 @@ TEST_F_TIMEOUT(lab, reusable_keep, 120)
 }
 
 /*
+ * One frame cycle on @hfd: allocate @len, check that it reads zero, fill
+ * it with @fill and free it.  Returns the offset of the first nonzero
+ * byte (@len if none), or (size_t)-1 when the buffer could not be had.
+ */
+static size_t frame_cycle(int hfd, size_t len, int fill)
+{
+	unsigned char *p;
+	size_t bad;
+	int fd;
+
+	if (rh_alloc(hfd, len, &fd))
+		return (size_t)-1;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		close(fd);
+		return (size_t)-1;
+	}
+	rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW);
+	bad = find_nonzero(p, len);
+	memset(p, fill, len);
+	rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW);
+	munmap(p, len);
+	close(fd);
+	return bad;
+}
+
+/*
  * Frame cycles on every reusable heap: allocate, read, dirty and free a
  * buffer, again and again, as fast as possible and with pauses.  Each new
  * buffer reads zero, whether its chunk was zeroed in the background, is
@@ -2445,10 +2472,9 @@ TEST_F_TIMEOUT(lab, reusable_turns, 120)
 
 	for (i = 0; i < self->nheaps; i++) {
 		const struct rh_heap *h = &self->heaps[i];
-		int hfd, fd, bad_cycles = 0;
+		int hfd, bad_cycles = 0;
 		uint64_t kept, kept0, most = 0;
 		size_t bad, quarter;
-		unsigned char *p;
 
 		if (h->reusable != 1)
 			continue;
@@ -2458,17 +2484,10 @@ TEST_F_TIMEOUT(lab, reusable_turns, 120)
 		/* what earlier tests left kept may go back meanwhile */
 		kept0 = attr(h->name, "kept");
 		for (k = 0; k < 40; k++) {
-			ASSERT_EQ(0, rh_alloc(hfd, RH_MIB, &fd));
-			p = mmap(NULL, RH_MIB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-			ASSERT_TRUE(p != MAP_FAILED);
-			rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW);
-			bad = find_nonzero(p, RH_MIB);
+			bad = frame_cycle(hfd, RH_MIB, 0xa5);
+			ASSERT_NE((size_t)-1, bad) TH_LOG("%s: cycle %d: no buffer", h->name, k);
 			if (bad != RH_MIB && !bad_cycles++)
-				TH_LOG("%s: cycle %d reads 0x%02x at %zu", h->name, k, p[bad], bad);
-			memset(p, 0xa5, RH_MIB);
-			rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW);
-			munmap(p, RH_MIB);
-			close(fd);
+				TH_LOG("%s: cycle %d reads nonzero at %zu", h->name, k, bad);
 			kept = attr(h->name, "kept");
 			most = kept > most ? kept : most;
 			/* every fourth cycle waits: the background work goes first */
@@ -2488,16 +2507,10 @@ TEST_F_TIMEOUT(lab, reusable_turns, 120)
 		quarter = h->size / 4 / page_sz() * page_sz();
 		EXPECT_EQ(U0, wait_unkept(h->name, 3000)) TH_LOG("%s: kept chunks stay", h->name);
 		for (k = 0, most = 0, bad_cycles = 0; k < 8; k++) {
-			ASSERT_EQ(0, rh_alloc(hfd, quarter, &fd));
-			p = mmap(NULL, quarter, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-			ASSERT_TRUE(p != MAP_FAILED);
-			rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW);
-			if (find_nonzero(p, quarter) != quarter)
+			bad = frame_cycle(hfd, quarter, 0x3c);
+			ASSERT_NE((size_t)-1, bad) TH_LOG("%s: cycle %d: no buffer", h->name, k);
+			if (bad != quarter)
 				bad_cycles++;
-			memset(p, 0x3c, quarter);
-			rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW);
-			munmap(p, quarter);
-			close(fd);
 			kept = attr(h->name, "kept");
 			most = kept > most ? kept : most;
 		}
