@@ -88,6 +88,7 @@ struct rmem_heap_device;
  * @kept:        freed chunks of a reusable region kept for reuse
  *               (rmem_heap_keep.c)
  * @kept_bytes:  bytes on @kept and of chunks being given back
+ * @kept_small:  bytes on @kept of chunks below the background-zeroing size
  * @nr_kept:     entries on @kept
  * @kept_gen:    counts the times kept chunks were given back
  * @kept_dirty:  bytes of kept chunks waiting to be zeroed in the background
@@ -128,6 +129,7 @@ struct rmem_heap_pool {
 	struct mutex keep_lock; /* see @keep_lock above */
 	struct list_head kept;
 	u64 kept_bytes;
+	u64 kept_small;
 	unsigned int nr_kept;
 	unsigned long kept_gen;
 	u64 kept_dirty;

@@ -7,7 +7,10 @@
  * free-page lists, and every release merges the pages back: a buffer freed
  * and allocated again (a frame cycle) paid both each time.  Freed chunks
  * are kept instead: a few, up to a quarter of the region, or half of it
- * when the chunk kept is the second of its size.  They go back to CMA
+ * when the chunk kept is the second of its size; small ones (below
+ * RMEM_HEAP_KEEP_BG_MIN) also beyond that, up to a sixteenth of the
+ * region of them, so that frames kept do not send every small buffer
+ * through CMA.  They go back to CMA
  * when no buffer was freed for keep_ms, when an allocation cannot find
  * room, and when the region is released.  Documentation/rmem-heap.rst
  * ("reusable") has the figures.
@@ -44,6 +47,7 @@ MODULE_PARM_DESC(keep_ms,
 #define RMEM_HEAP_KEEP_MAX	64
 #define RMEM_HEAP_KEEP_SHIFT	2
 #define RMEM_HEAP_KEEP_PAIR_SHIFT	1
+#define RMEM_HEAP_KEEP_SMALL_SHIFT	4
 
 /* smallest chunk zeroed in the background */
 #define RMEM_HEAP_KEEP_BG_MIN	SZ_256K
@@ -64,8 +68,13 @@ static bool rmem_heap_keep_fits_locked(struct rmem_heap_pool *pool,
 					 RMEM_HEAP_KEEP_SHIFT;
 
 	lockdep_assert_held(&pool->lock);
-	return pool->nr_kept < RMEM_HEAP_KEEP_MAX &&
-	       pool->kept_bytes + size <= pool->size >> shift;
+	if (pool->nr_kept >= RMEM_HEAP_KEEP_MAX)
+		return false;
+	if (pool->kept_bytes + size <= pool->size >> shift)
+		return true;
+	return !rmem_heap_keep_bg(size) &&
+	       pool->kept_small + size <=
+	       pool->size >> RMEM_HEAP_KEEP_SMALL_SHIFT;
 }
 
 /**
@@ -135,6 +144,7 @@ bool rmem_heap_keep_drop(struct rmem_heap_pool *pool)
 	mutex_lock(&pool->lock);
 	list_splice_init(&pool->kept, &list);
 	pool->nr_kept = 0;
+	pool->kept_small = 0;
 	/* none is off the list being zeroed: that holds keep_lock too */
 	pool->kept_dirty = 0;
 	bytes = pool->kept_bytes;
@@ -269,6 +279,8 @@ bool rmem_heap_keep_put(struct rmem_heap_pool *pool, struct page *page,
 	}
 	list_add(&k->node, &pool->kept);
 	pool->kept_bytes += size;
+	if (!rmem_heap_keep_bg(size))
+		pool->kept_small += size;
 	pool->nr_kept++;
 	rmem_heap_pool_unaccount(pool, size);
 	mod_delayed_work(rmem_heap_unbound_wq, &pool->keep_work,
@@ -360,7 +372,9 @@ again:
 	}
 	list_del(&found->node);
 	pool->kept_bytes -= size;
-	if (!found->ready && rmem_heap_keep_bg(size))
+	if (!rmem_heap_keep_bg(size))
+		pool->kept_small -= size;
+	else if (!found->ready)
 		pool->kept_dirty -= size;
 	pool->nr_kept--;
 	mutex_unlock(&pool->lock);

@@ -2464,11 +2464,14 @@ static size_t frame_cycle(int hfd, size_t len, int fill)
  * buffer, again and again, as fast as possible and with pauses.  Each new
  * buffer reads zero, whether its chunk was zeroed in the background, is
  * zeroed by the allocation or is new; two chunks take turns, so at most
- * two of the size are kept, also when they are half of the region.
+ * two of the size are kept, also when they are half of the region.  A
+ * small buffer freed beside them is kept too (its own allowance), a
+ * 256 KiB one is not.
  */
 TEST_F_TIMEOUT(lab, reusable_turns, 120)
 {
-	int i, k, done = 0;
+	char keep_ms[32];
+	int i, k, fd, done = 0;
 
 	for (i = 0; i < self->nheaps; i++) {
 		const struct rh_heap *h = &self->heaps[i];
@@ -2506,19 +2509,46 @@ TEST_F_TIMEOUT(lab, reusable_turns, 120)
 		 */
 		quarter = h->size / 4 / page_sz() * page_sz();
 		EXPECT_EQ(U0, wait_unkept(h->name, 3000)) TH_LOG("%s: kept chunks stay", h->name);
+		/* nothing goes back on its own until the checks below are done */
+		ASSERT_LT(0, rh_read_file(KEEP_MS_PARAM, keep_ms, sizeof(keep_ms)));
+		ASSERT_EQ(0, rh_write_file(KEEP_MS_PARAM, "60000"));
 		for (k = 0, most = 0, bad_cycles = 0; k < 8; k++) {
 			bad = frame_cycle(hfd, quarter, 0x3c);
-			ASSERT_NE((size_t)-1, bad) TH_LOG("%s: cycle %d: no buffer", h->name, k);
+			if (bad == (size_t)-1)
+				break;
 			if (bad != quarter)
 				bad_cycles++;
 			kept = attr(h->name, "kept");
 			most = kept > most ? kept : most;
 		}
-		close(hfd);
+		EXPECT_EQ(8, k) TH_LOG("%s: cycle %d: no buffer", h->name, k);
 		TH_LOG("%s: 8 cycles of %zu KiB, at most %" PRIu64 " KiB kept", h->name,
 		       quarter / RH_KIB, most / RH_KIB);
 		EXPECT_EQ(0, bad_cycles) TH_LOG("%s: %d of 8 new buffers not zero", h->name, bad_cycles);
 		EXPECT_EQ(2 * quarter, most);
+
+		/* small buffers beside the two frames: kept and reused */
+		for (k = 0; k < 3; k++) {
+			fd = -1;
+			EXPECT_EQ(0, rh_alloc(hfd, 4 * RH_KIB, &fd));
+			if (fd >= 0)
+				close(fd);
+			EXPECT_EQ(2 * quarter + 4 * RH_KIB, attr(h->name, "kept"))
+				TH_LOG("%s: 4 KiB freed beside two kept frames, round %d",
+				       h->name, k);
+		}
+		/* one the background zeroes is not */
+		fd = -1;
+		EXPECT_EQ(0, rh_alloc(hfd, 256 * RH_KIB, &fd));
+		if (fd >= 0)
+			close(fd);
+		EXPECT_EQ(2 * quarter + 4 * RH_KIB, attr(h->name, "kept"))
+			TH_LOG("%s: a 256 KiB chunk kept beyond half the region", h->name);
+		/* a free under the old keep_ms sets the timer back to it */
+		EXPECT_EQ(0, rh_write_file(KEEP_MS_PARAM, keep_ms));
+		if (!rh_alloc(hfd, 4 * RH_KIB, &fd))
+			close(fd);
+		close(hfd);
 	}
 	ASSERT_LT(0, done) TH_LOG("no reusable heap of ours");
 }
