@@ -73,8 +73,12 @@ def markdown(runs):
         if figs:
             runs_n = sorted({f["runs"] for h in figs.values() for f in h.values()})
             lines.append("What a user waits for, each heap beside the kernel's system heap "
-                         "in the same boot (median of %s runs; \"agree\": the medians of the "
-                         "odd and of the even runs are within 10%%)."
+                         "in the same boot, in %s rounds over every heap: times and bandwidths "
+                         "are medians of the runs, \"vs system\" the median of the ratios to "
+                         "the system heap's run of the same round; \"agree\": the odd and the "
+                         "even rounds give ratios within 10%% of each other (for the system "
+                         "heap: times). Rounds are added, six at a time up to 63, while a "
+                         "figure of ours does not agree."
                          % "/".join(str(n) for n in runs_n))
             lines.append("")
             head = "| heap |"

@@ -640,21 +640,28 @@ static void bench_bw(struct rh_heap *hs, int nh)
  * 4. What a user waits for, ours beside the kernel's system heap in the
  *    same boot: touching every page of a fresh 32 MiB mapping (mmap
  *    included; at the address mmap() picks, and at a 2 MiB-aligned one,
- *    where PMD entries map our buffers), a video-frame cycle (allocate 8 MiB, mmap, write all of
- *    it, munmap, close) and CPU bandwidth over 1 MiB through mmap with
- *    DMA_BUF_IOCTL_SYNC brackets around every pass (no device has the
- *    buffer mapped).  Each figure is the median of its runs; the medians of
- *    the odd and of the even runs are printed too, and "agree" says whether
- *    they are within 10% of each other.  The runs go round robin over the
- *    heaps, so that the guest's drift over the section touches every heap
- *    alike; a frame-cycle run is the median of a block of FRAME_BLOCK
- *    cycles back to back.
+ *    where PMD entries map our buffers), a video-frame cycle (allocate
+ *    8 MiB, mmap, write all of it, munmap, close) and CPU bandwidth over
+ *    1 MiB through mmap with DMA_BUF_IOCTL_SYNC brackets around every pass
+ *    (no device has the buffer mapped).
+ *
+ *    The runs go in rounds, each over every heap in turn, so that each of
+ *    our runs has a system-heap run of the same figure a moment before it:
+ *    a heap's ratio is the median of its per-round ratios, which the
+ *    guest's drift (TCG slows down and speeds up in steps over seconds)
+ *    moves far less than the medians of the times.  "agree" says whether
+ *    the odd rounds and the even rounds give ratios within 10% of each
+ *    other (for the system heap itself: times); rounds are added, up to
+ *    USER_MAX, while a figure of ours does not.  A frame-cycle run is the
+ *    median of a block of FRAME_BLOCK cycles back to back.
  */
 #define TOUCH_SIZE	(32 * RH_MIB)
 #define FRAME_SIZE	(8 * RH_MIB)
 #define SYNC_SIZE	RH_MIB
 #define FRAME_BLOCK	5
 #define USER_REPS	21
+#define USER_MORE	6
+#define USER_MAX	63
 
 static const char * const user_heaps[] = {
 	"system", "rmem", "video-uncached", "frames", "frames-uncached",
@@ -665,6 +672,7 @@ static const char * const user_heaps[] = {
 
 struct fig {
 	uint64_t med, half[2];	/* ns: all runs, odd runs, even runs */
+	double rel, rel_half[2];	/* vs system: all, odd, even rounds */
 	int runs;
 };
 
@@ -674,32 +682,78 @@ static const char * const fig_names[N_FIGS] = {
 	"touch32M", "touch32M_2M", "frame8M", "sync_read1M", "sync_write1M",
 };
 
-static void fig_of(struct fig *f, uint64_t *t, int n)
+static int cmp_dbl(const void *a, const void *b)
 {
-	uint64_t h[2][USER_REPS];
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median_dbl(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_dbl);
+	return v[n / 2];
+}
+
+/*
+ * The figure of runs @t[0..n) beside the system heap's @sys of the same
+ * rounds; @inverse for a bandwidth (its ratio is system time over ours).
+ */
+static void fig_of(struct fig *f, const uint64_t *t, const uint64_t *sys,
+		   int n, int inverse)
+{
+	uint64_t all[USER_MAX], h[2][USER_MAX];
+	double rel[USER_MAX], rh[2][USER_MAX];
 	int i, k[2] = { 0, 0 };
 
-	for (i = 0; i < n; i++)
-		h[i % 2][k[i % 2]++] = t[i];
+	for (i = 0; i < n; i++) {
+		int o = i % 2;
+
+		rel[i] = inverse ? (double)sys[i] / (double)t[i] :
+				   (double)t[i] / (double)sys[i];
+		all[i] = t[i];
+		h[o][k[o]] = t[i];
+		rh[o][k[o]++] = rel[i];
+	}
 	f->half[0] = median(h[0], k[0]);
 	f->half[1] = median(h[1], k[1]);
-	f->med = median(t, n);
+	f->med = median(all, n);
+	f->rel_half[0] = median_dbl(rh[0], k[0]);
+	f->rel_half[1] = median_dbl(rh[1], k[1]);
+	f->rel = median_dbl(rel, n);
 	f->runs = n;
 }
 
-static int fig_agrees(const struct fig *f)
+static int within_10pct(double a, double b)
 {
-	uint64_t lo = f->half[0] < f->half[1] ? f->half[0] : f->half[1];
-	uint64_t hi = f->half[0] ^ f->half[1] ^ lo;
+	double lo = a < b ? a : b, hi = a < b ? b : a;
 
-	return hi <= lo + lo / 10;
+	return hi <= lo * 1.1;
+}
+
+/* odd and even rounds within 10%: ratios for ours, times for the system heap */
+static int fig_agrees(const struct fig *f, int system)
+{
+	if (system)
+		return within_10pct((double)f->half[0], (double)f->half[1]);
+	return within_10pct(f->rel_half[0], f->rel_half[1]);
+}
+
+/* until none of the user heaps has freed space left to zero */
+static void wait_all_zeroed(void)
+{
+	size_t i;
+
+	for (i = 0; i < N_USER; i++)
+		wait_zeroed(user_heaps[i]);
 }
 
 /*
  * mmap a fresh buffer (at a 2 MiB-aligned address if @blocks) and write
- * one byte of each page: ns, or -errno
+ * one byte of each page: ns, or -errno.  The clock starts once every heap
+ * zeroed what it had to (ours in the background, beside the run).
  */
-static int64_t touch_once(int hfd, const char *name, int blocks)
+static int64_t touch_once(int hfd, int blocks)
 {
 	long pg = sysconf(_SC_PAGESIZE);
 	uint64_t t0;
@@ -711,7 +765,7 @@ static int64_t touch_once(int hfd, const char *name, int blocks)
 	ret = rh_alloc(hfd, TOUCH_SIZE, &fd);
 	if (ret)
 		return ret;
-	wait_zeroed(name);
+	wait_all_zeroed();
 	t0 = rh_now_ns();
 	ret = blocks ? map_fd_blocks(fd, TOUCH_SIZE, &v) :
 		       map_fd(fd, TOUCH_SIZE, &v);
@@ -783,7 +837,7 @@ static int64_t frame_block(int hfd, int r)
 struct user_heap {
 	int hfd, sfd, err;	/* heap, the SYNC buffer; first error (-errno) */
 	void *sp;		/* the SYNC buffer's mapping */
-	uint64_t t[N_FIGS][USER_REPS];
+	uint64_t t[N_FIGS][USER_MAX];
 };
 
 static void user_fail(struct user_heap *u, int64_t v)
@@ -809,8 +863,8 @@ static void user_start(const char *name, struct user_heap *u)
 		return;
 	memset(u->sp, 0, SYNC_SIZE);
 	/* the first touch of a region is cold */
-	v = touch_once(u->hfd, name, 0);
-	wait_zeroed(name);
+	v = touch_once(u->hfd, 0);
+	wait_all_zeroed();
 	user_fail(u, v < 0 ? v : frame_once(u->hfd, 0));
 }
 
@@ -825,28 +879,24 @@ static void user_stop(struct user_heap *u)
 }
 
 /*
- * n rounds, each over every heap: a touch (once the heap zeroed what the
- * last one freed: the system heap zeroes inside the allocation, before the
- * clock starts), a block of frame cycles (after the same wait, so that the
- * 36 MiB coherent region does not zero the 32 MiB touch buffer inside
- * them; back to back, zeroing included) and a SYNC pass (after the same
- * wait: the bandwidth of the buffer, not of a CPU shared with the zeroing
- * of what the frame cycles freed).
+ * Rounds [from, to), each over every heap: a touch, a block of frame
+ * cycles (back to back, zeroing included) and a SYNC pass, each once
+ * every heap zeroed what the last one freed (the system heap zeroes
+ * inside the allocation, before the clock starts; ours beside the run, in
+ * the background, on another CPU that this run would share).
  */
-static void user_rounds(struct user_heap *u, int n)
+static void user_rounds(struct user_heap *u, int from, int to)
 {
 	size_t i;
 	int r;
 
-	for (i = 0; i < N_USER; i++)
-		user_start(user_heaps[i], &u[i]);
-	for (r = 0; r < n; r++) {
+	for (r = from; r < to; r++) {
 		for (i = 0; i < N_USER; i++) {
 			int64_t v;
 
 			if (u[i].err)
 				continue;
-			v = touch_once(u[i].hfd, user_heaps[i], 0);
+			v = touch_once(u[i].hfd, 0);
 			user_fail(&u[i], v);
 			u[i].t[F_TOUCH][r] = (uint64_t)v;
 		}
@@ -855,7 +905,7 @@ static void user_rounds(struct user_heap *u, int n)
 
 			if (u[i].err)
 				continue;
-			v = touch_once(u[i].hfd, user_heaps[i], 1);
+			v = touch_once(u[i].hfd, 1);
 			user_fail(&u[i], v);
 			u[i].t[F_TOUCH_BLOCKS][r] = (uint64_t)v;
 		}
@@ -864,7 +914,7 @@ static void user_rounds(struct user_heap *u, int n)
 
 			if (u[i].err)
 				continue;
-			wait_zeroed(user_heaps[i]);
+			wait_all_zeroed();
 			v = frame_block(u[i].hfd, r);
 			user_fail(&u[i], v);
 			u[i].t[F_FRAME][r] = (uint64_t)v;
@@ -872,66 +922,83 @@ static void user_rounds(struct user_heap *u, int n)
 		for (i = 0; i < N_USER; i++) {
 			if (u[i].err)
 				continue;
-			wait_zeroed(user_heaps[i]);
+			wait_all_zeroed();
 			user_fail(&u[i], sync_pass(u[i].sfd, u[i].sp, r,
 						   &u[i].t[F_SYNC_RD][r],
 						   &u[i].t[F_SYNC_WR][r]));
 		}
 	}
-	for (i = 0; i < N_USER; i++)
-		user_stop(&u[i]);
+}
+
+/* the figures of @n rounds; whether every figure of ours agrees */
+static int user_figs(struct user_heap *u, struct fig f[][N_FIGS], int n)
+{
+	int agree = 1, k;
+	size_t i;
+
+	for (i = 0; i < N_USER; i++) {
+		if (u[i].err || u[0].err)
+			continue;
+		for (k = 0; k < N_FIGS; k++) {
+			fig_of(&f[i][k], u[i].t[k], u[0].t[k], n, k >= F_SYNC_RD);
+			if (i)
+				agree &= fig_agrees(&f[i][k], 0);
+		}
+	}
+	return agree;
 }
 
 static void bench_user(void)
 {
 	static struct user_heap u[N_USER];
+	static struct fig f[N_USER][N_FIGS];
 	int n = quick ? USER_REPS / 3 | 1 : USER_REPS;
-	struct fig f[N_USER][N_FIGS];
-	int ok[N_USER], ret, k;
+	int max = quick ? USER_MAX / 3 : USER_MAX;
+	int ret, k;
 	size_t i;
 
-	printf("\nWhat a user waits for, vs the kernel's system heap in this boot (median of %d runs; agree: odd and even runs within 10%%)\n\n",
-	       quick ? USER_REPS / 3 | 1 : USER_REPS);
+	for (i = 0; i < N_USER; i++)
+		user_start(user_heaps[i], &u[i]);
+	user_rounds(u, 0, n);
+	while (!user_figs(u, f, n) && n + USER_MORE <= max) {
+		user_rounds(u, n, n + USER_MORE);
+		n += USER_MORE;
+	}
+	for (i = 0; i < N_USER; i++)
+		user_stop(&u[i]);
+
+	printf("\nWhat a user waits for, vs the kernel's system heap in this boot (%d rounds; ratio: median of per-round ratios; agree: odd and even rounds within 10%%)\n\n",
+	       n);
 	printf("| heap | touch 32 MiB mapping (ms) | vs system | same, 2 MiB-aligned address (ms) | vs system | frame cycle 8 MiB (ms) | vs system | read 1 MiB with SYNC (MB/s) | vs system | write 1 MiB with SYNC (MB/s) | vs system | agree |\n");
 	printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-	user_rounds(u, n);
 	for (i = 0; i < N_USER; i++) {
-		ret = u[i].err;
-		ok[i] = !ret;
-		for (k = 0; k < N_FIGS && !ret; k++)
-			fig_of(&f[i][k], u[i].t[k], n);
+		int agree = 1;
+
+		ret = u[i].err ? u[i].err : u[0].err;
 		if (ret) {
-			printf("| %s | skipped: %s | | | | | | | | | | |\n", user_heaps[i],
+			printf("| %s | skipped: %s%s | | | | | | | | | | |\n",
+			       user_heaps[i], u[i].err ? "" : "the system heap: ",
 			       strerror(-ret));
 			printf("BENCH user heap=%s error=%d\n", user_heaps[i], -ret);
 			continue;
 		}
-	}
-	for (i = 0; i < N_USER; i++) {
-		double rel[N_FIGS];
-		int agree = 1;
-
-		if (!ok[i])
-			continue;
-		for (k = 0; k < N_FIGS; k++) {
-			/* times: ours/system; bandwidths (1/time): system/ours */
-			double r = ok[0] ? (double)f[i][k].med / (double)f[0][k].med : 0;
-
-			rel[k] = k >= F_SYNC_RD && r ? 1.0 / r : r;
-			agree &= fig_agrees(&f[i][k]);
-		}
+		for (k = 0; k < N_FIGS; k++)
+			agree &= fig_agrees(&f[i][k], !i);
 		printf("| %s | %.2f | %.2fx | %.2f | %.2fx | %.2f | %.2fx | %.0f | %.2fx | %.0f | %.2fx | %s |\n",
-		       user_heaps[i], f[i][F_TOUCH].med / 1e6, rel[F_TOUCH],
-		       f[i][F_TOUCH_BLOCKS].med / 1e6, rel[F_TOUCH_BLOCKS],
-		       f[i][F_FRAME].med / 1e6, rel[F_FRAME],
-		       SYNC_SIZE / (f[i][F_SYNC_RD].med / 1e9) / 1e6, rel[F_SYNC_RD],
-		       SYNC_SIZE / (f[i][F_SYNC_WR].med / 1e9) / 1e6, rel[F_SYNC_WR],
+		       user_heaps[i], f[i][F_TOUCH].med / 1e6, f[i][F_TOUCH].rel,
+		       f[i][F_TOUCH_BLOCKS].med / 1e6, f[i][F_TOUCH_BLOCKS].rel,
+		       f[i][F_FRAME].med / 1e6, f[i][F_FRAME].rel,
+		       SYNC_SIZE / (f[i][F_SYNC_RD].med / 1e9) / 1e6, f[i][F_SYNC_RD].rel,
+		       SYNC_SIZE / (f[i][F_SYNC_WR].med / 1e9) / 1e6, f[i][F_SYNC_WR].rel,
 		       agree ? "yes" : "no");
 		for (k = 0; k < N_FIGS; k++)
 			printf("BENCH user heap=%s fig=%s runs=%d median_ns=%" PRIu64
-			       " odd_ns=%" PRIu64 " even_ns=%" PRIu64 " rel_system=%.3f agree=%d\n",
+			       " odd_ns=%" PRIu64 " even_ns=%" PRIu64
+			       " rel_system=%.3f rel_odd=%.3f rel_even=%.3f agree=%d\n",
 			       user_heaps[i], fig_names[k], f[i][k].runs, f[i][k].med,
-			       f[i][k].half[0], f[i][k].half[1], rel[k], fig_agrees(&f[i][k]));
+			       f[i][k].half[0], f[i][k].half[1], f[i][k].rel,
+			       f[i][k].rel_half[0], f[i][k].rel_half[1],
+			       fig_agrees(&f[i][k], !i));
 	}
 }
 
