@@ -55,6 +55,7 @@ enum rmem_heap_policy {
 };
 
 struct rmem_heap_device;
+struct rmem_heap_kept;
 
 /**
  * struct rmem_heap_pool - one reserved-memory region
@@ -93,6 +94,8 @@ struct rmem_heap_device;
  * @kept_gen:    counts the times kept chunks were given back
  * @kept_dirty:  bytes of kept chunks waiting to be zeroed in the background
  * @keep_busy:   size of the kept chunk being zeroed now (off @kept), or 0
+ * @keep_zeroing: that chunk, whose pieces allocations waiting for it zero
+ *               too (rmem_heap_keep.c), or NULL
  * @keep_done:   counts the kept chunks zeroed in the background
  * @keep_wait:   allocations waiting for the kept chunk being zeroed
  * @keep_work:   gives @kept back to CMA once no buffer was freed for a while
@@ -134,6 +137,7 @@ struct rmem_heap_pool {
 	unsigned long kept_gen;
 	u64 kept_dirty;
 	size_t keep_busy;
+	struct rmem_heap_kept *keep_zeroing;
 	unsigned long keep_done;
 	wait_queue_head_t keep_wait;
 	struct delayed_work keep_work;

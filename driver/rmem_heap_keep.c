@@ -18,6 +18,8 @@
  * A work item zeroes a kept chunk of at least RMEM_HEAP_KEEP_BG_MIN for
  * its next buffer as soon as it is freed, so that the allocation finds it
  * ready (a smaller one costs less to zero than to wake the work item).
+ * It hands the chunk out in pieces: an allocation that has to wait for it
+ * zeroes pieces too, so that two CPUs finish it in about half the time.
  * A frame cycle frees a buffer just before it allocates the next: the
  * first time it finds the only chunk of its size not ready, it takes new
  * pages instead, so that from then on two chunks take turns, one zeroed
@@ -49,8 +51,9 @@ MODULE_PARM_DESC(keep_ms,
 #define RMEM_HEAP_KEEP_PAIR_SHIFT	1
 #define RMEM_HEAP_KEEP_SMALL_SHIFT	4
 
-/* smallest chunk zeroed in the background */
+/* smallest chunk zeroed in the background, and the pieces it is zeroed in */
 #define RMEM_HEAP_KEEP_BG_MIN	SZ_256K
+#define RMEM_HEAP_KEEP_PIECE	SZ_256K
 
 static bool rmem_heap_keep_bg(size_t size)
 {
@@ -85,7 +88,11 @@ static bool rmem_heap_keep_fits_locked(struct rmem_heap_pool *pool,
  * @dma:    the pool device's DMA address of the pages
  * @policy: the cache policy of the buffer that freed it
  * @ready:  zeroed and prepared for a buffer of @policy
- * @cleans: cache cleans the preparation made (rmem_heap_reusable_prepare())
+ * @cleans: cache cleans the preparation of a piece made
+ *          (rmem_heap_reusable_prepare())
+ * @pieces: RMEM_HEAP_KEEP_PIECE pieces, the last one maybe shorter
+ * @next:   pieces handed out to be zeroed (under &rmem_heap_pool.lock)
+ * @left:   pieces not zeroed yet (under &rmem_heap_pool.lock)
  */
 struct rmem_heap_kept {
 	struct list_head node;
@@ -95,6 +102,9 @@ struct rmem_heap_kept {
 	enum rmem_heap_policy policy;
 	bool ready;
 	unsigned int cleans;
+	unsigned int pieces;
+	unsigned int next;
+	unsigned int left;
 };
 
 /* kept chunks of @size, the one being zeroed included */
@@ -199,38 +209,88 @@ static struct rmem_heap_kept *rmem_heap_keep_dirty_locked(struct rmem_heap_pool 
 		if (!k->ready && rmem_heap_keep_bg(k->size)) {
 			list_del(&k->node);
 			pool->keep_busy = k->size;
+			pool->keep_zeroing = k;
+			k->pieces = DIV_ROUND_UP(k->size, RMEM_HEAP_KEEP_PIECE);
+			k->next = 0;
+			k->left = k->pieces;
 			return k;
 		}
 	}
 	return NULL;
 }
 
+/*
+ * Zero and prepare the next piece of the chunk being zeroed, if that is
+ * still the one that was being zeroed when keep_done read @done; false
+ * when there is no piece left to hand out.  The piece holds the chunk
+ * (its @left) until it is done: the work item puts the chunk back only
+ * then.
+ */
+static bool rmem_heap_keep_zero_piece(struct rmem_heap_pool *pool,
+				      unsigned long done)
+{
+	struct rmem_heap_kept *k;
+	unsigned int cleans;
+	struct page *page;
+	size_t off, len;
+	bool last;
+
+	mutex_lock(&pool->lock);
+	k = pool->keep_zeroing;
+	if (!k || pool->keep_done != done || k->next == k->pieces) {
+		mutex_unlock(&pool->lock);
+		return false;
+	}
+	off = (size_t)k->next++ * RMEM_HEAP_KEEP_PIECE;
+	mutex_unlock(&pool->lock);
+
+	len = min_t(size_t, k->size - off, RMEM_HEAP_KEEP_PIECE);
+	page = pfn_to_page(page_to_pfn(k->page) + (off >> PAGE_SHIFT));
+	rmem_heap_cma_zero(page, len);
+	cleans = rmem_heap_reusable_prepare(pool, page, k->dma + off, len,
+					    k->policy);
+
+	mutex_lock(&pool->lock);
+	k->cleans = cleans;
+	WRITE_ONCE(k->left, k->left - 1);
+	last = !k->left;
+	mutex_unlock(&pool->lock);
+	if (last)
+		wake_up_all(&pool->keep_wait);
+	return true;
+}
+
+
 static void rmem_heap_keep_zero_work(struct work_struct *work)
 {
 	struct rmem_heap_pool *pool =
 		container_of(work, struct rmem_heap_pool, keep_zero_work);
 	struct rmem_heap_kept *k;
+	unsigned long done;
 
 	for (;;) {
 		/* a release waits for the chunk that is off the list */
 		mutex_lock(&pool->keep_lock);
 		mutex_lock(&pool->lock);
 		k = rmem_heap_keep_dirty_locked(pool);
+		done = pool->keep_done;
 		mutex_unlock(&pool->lock);
 		if (!k) {
 			mutex_unlock(&pool->keep_lock);
 			return;
 		}
 
-		rmem_heap_cma_zero(k->page, k->size);
-		k->cleans = rmem_heap_reusable_prepare(pool, k->page, k->dma,
-						       k->size, k->policy);
+		while (rmem_heap_keep_zero_piece(pool, done))
+			cond_resched();
+		/* the pieces allocations took may still be being zeroed */
+		wait_event(pool->keep_wait, !READ_ONCE(k->left));
 		k->ready = true;
 
 		mutex_lock(&pool->lock);
 		list_add(&k->node, &pool->kept);
 		pool->kept_dirty -= k->size;
 		pool->keep_busy = 0;
+		pool->keep_zeroing = NULL;
 		WRITE_ONCE(pool->keep_done, pool->keep_done + 1);
 		mutex_unlock(&pool->lock);
 		mutex_unlock(&pool->keep_lock);
@@ -355,12 +415,15 @@ again:
 		return NULL;
 	}
 	/*
-	 * One of the size being zeroed is further along than any other: wait
-	 * until it is back on the list rather than zero another beside it.
+	 * One of the size being zeroed is further along than any other: help
+	 * zero it, then wait until it is back on the list, rather than zero
+	 * another beside it.
 	 */
 	if (!ready && busy && !waited) {
 		done = pool->keep_done;
 		mutex_unlock(&pool->lock);
+		while (rmem_heap_keep_zero_piece(pool, done))
+			cond_resched();
 		/* not keep_lock: the work item takes it again for the next */
 		wait_event(pool->keep_wait, READ_ONCE(pool->keep_done) != done);
 		waited = true;
