@@ -260,7 +260,6 @@ static bool rmem_heap_keep_zero_piece(struct rmem_heap_pool *pool,
 	return true;
 }
 
-
 static void rmem_heap_keep_zero_work(struct work_struct *work)
 {
 	struct rmem_heap_pool *pool =
@@ -376,9 +375,11 @@ static bool rmem_heap_keep_second_locked(struct rmem_heap_pool *pool,
  *          for @policy (rmem_heap_reusable_prepare()); left alone if the
  *          caller must prepare it
  *
- * A chunk prepared in the background is taken first; if there is none,
- * but one of that size is being zeroed, this waits for it; else one that
- * is not ready is zeroed here, like a new chunk (rmem_heap_cma_zero()).
+ * A chunk prepared in the background for @policy is taken first, then one
+ * zeroed for the other cache policy (the caller prepares it for this one);
+ * if there is neither, but one of that size is being zeroed, this helps
+ * zero it and waits for it; else one that is not ready is zeroed here,
+ * like a new chunk (rmem_heap_cma_zero()).
  *
  * Return: the first page, or NULL if the caller should take new pages.
  */
@@ -387,7 +388,7 @@ struct page *rmem_heap_keep_take(struct rmem_heap_pool *pool, size_t size,
 				 unsigned int *cleans)
 {
 	struct rmem_heap_kept *k, *found;
-	bool busy, ready, waited = false;
+	bool busy, ready, zeroed, waited = false;
 	unsigned long done;
 	unsigned int same;
 	struct page *page;
@@ -405,11 +406,13 @@ again:
 			found = k;
 			break;
 		}
-		if (!found)
+		if (!found || (k->ready && !found->ready))
 			found = k;
 	}
 	ready = found && found->ready && found->policy == policy;
-	if (!ready && !waited &&
+	/* for the other policy: cheaper to prepare again than new or waited for */
+	zeroed = found && found->ready;
+	if (!zeroed && !waited &&
 	    rmem_heap_keep_second_locked(pool, size, same + busy)) {
 		mutex_unlock(&pool->lock);
 		return NULL;
@@ -419,7 +422,7 @@ again:
 	 * zero it, then wait until it is back on the list, rather than zero
 	 * another beside it.
 	 */
-	if (!ready && busy && !waited) {
+	if (!zeroed && busy && !waited) {
 		done = pool->keep_done;
 		mutex_unlock(&pool->lock);
 		while (rmem_heap_keep_zero_piece(pool, done))
@@ -446,8 +449,9 @@ again:
 	*dma = found->dma;
 	if (ready)
 		*cleans = found->cleans;
-	else
+	else if (!zeroed)
 		rmem_heap_cma_zero(page, size);
+	/* else zeroed for the other policy: the caller prepares it again */
 	kfree(found);
 	return page;
 }

@@ -2464,6 +2464,75 @@ static size_t frame_cycle(int hfd, size_t len, int fill)
 }
 
 /*
+ * A chunk kept by a heap of one cache policy is taken by a heap of the
+ * other on the same region (lab: frames and frames-uncached) once it is
+ * zeroed, rather than new pages: it is maintained for its new policy, not
+ * zeroed again, and reads zero; the cache model of the debug lab kernels
+ * checks that the uncached buffer's zeroes are in memory.
+ */
+TEST_F_TIMEOUT(lab, reusable_other_policy, 120)
+{
+	const struct rh_heap *c = NULL, *u = NULL;
+	char keep_ms[32];
+	int i, k, hfd[2], fd;
+	unsigned char *p;
+	size_t bad;
+
+	for (i = 0; i < self->nheaps; i++) {
+		const struct rh_heap *h = &self->heaps[i];
+
+		if (h->reusable == 1 && h->policy == RH_CACHED && !c)
+			c = h;
+		if (h->reusable == 1 && h->policy == RH_UNCACHED && !u)
+			u = h;
+	}
+	ASSERT_TRUE(c && u) TH_LOG("no cached and uncached reusable heaps of ours");
+	hfd[0] = open_heap(c->name);
+	hfd[1] = open_heap(u->name);
+	ASSERT_EQ(U0, wait_unkept(c->name, 5000)) TH_LOG("%s: kept chunks stay", c->name);
+	/* nothing goes back on its own until the rounds are done */
+	ASSERT_LT(0, rh_read_file(KEEP_MS_PARAM, keep_ms, sizeof(keep_ms)));
+	ASSERT_EQ(0, rh_write_file(KEEP_MS_PARAM, "60000"));
+
+	for (k = 0; k < 4; k++) {
+		const struct rh_heap *from = k % 2 ? u : c, *to = k % 2 ? c : u;
+
+		bad = frame_cycle(hfd[k % 2], RH_MIB, 0x5a + k);
+		EXPECT_EQ((size_t)RH_MIB, bad) TH_LOG("%s: round %d reads nonzero at %zu",
+						      from->name, k, bad);
+		EXPECT_EQ((uint64_t)RH_MIB, attr(to->name, "kept"))
+			TH_LOG("%s and %s: not one region", c->name, u->name);
+		EXPECT_EQ(U0, wait_zeroed(from->name)) TH_LOG("%s: never zeroed", from->name);
+
+		fd = -1;
+		EXPECT_EQ(0, rh_alloc(hfd[!(k % 2)], RH_MIB, &fd));
+		if (fd < 0)
+			break;
+		EXPECT_EQ(U0, attr(to->name, "kept"))
+			TH_LOG("%s: did not take the chunk %s kept", to->name, from->name);
+		p = mmap(NULL, RH_MIB, PROT_READ, MAP_SHARED, fd, 0);
+		EXPECT_TRUE(p != MAP_FAILED);
+		if (p != MAP_FAILED) {
+			rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+			bad = find_nonzero(p, RH_MIB);
+			EXPECT_EQ((size_t)RH_MIB, bad)
+				TH_LOG("%s: taken from %s, reads 0x%02x at %zu",
+				       to->name, from->name, p[bad], bad);
+			rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+			munmap(p, RH_MIB);
+		}
+		close(fd);
+		EXPECT_EQ(U0, wait_zeroed(to->name)) TH_LOG("%s: never zeroed", to->name);
+	}
+	/* a free under the old keep_ms sets the timer back to it */
+	EXPECT_EQ(0, rh_write_file(KEEP_MS_PARAM, keep_ms));
+	if (!rh_alloc(hfd[0], 4 * RH_KIB, &fd))
+		close(fd);
+	close(hfd[0]);
+	close(hfd[1]);
+}
+
+/*
  * Frame cycles on every reusable heap: allocate, read, dirty and free a
  * buffer, again and again, as fast as possible and with pauses.  Each new
  * buffer reads zero, whether its chunk was zeroed in the background, is
