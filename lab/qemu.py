@@ -113,6 +113,12 @@ def boot(machine, image, dtb, initrd, log, timeout=None, append="", echo=None,
         timed_out = True
         p.kill()
         rc = p.wait()
+    except BaseException:
+        # Ctrl-C or SIGTERM (stop_on_sigterm()): the guest, in a session
+        # of its own, would outlive the lab once it is off _live
+        p.kill()
+        p.wait()
+        raise
     finally:
         with _live_lock:
             _live.discard(p)
