@@ -93,9 +93,9 @@ struct rmem_heap_kept;
  * @nr_kept:     entries on @kept
  * @kept_gen:    counts the times kept chunks were given back
  * @kept_dirty:  bytes of kept chunks waiting to be zeroed in the background
- * @keep_busy:   size of the kept chunk being zeroed now (off @kept), or 0
- * @keep_zeroing: that chunk, whose pieces allocations waiting for it zero
- *               too (rmem_heap_keep.c), or NULL
+ * @keep_zeroing: the kept chunk being zeroed now (off @kept), whose pieces
+ *               allocations waiting for it zero too (rmem_heap_keep.c), or
+ *               NULL
  * @keep_done:   counts the kept chunks zeroed in the background
  * @keep_wait:   allocations waiting for the kept chunk being zeroed
  * @keep_work:   gives @kept back to CMA once no buffer was freed for a while
@@ -136,7 +136,6 @@ struct rmem_heap_pool {
 	unsigned int nr_kept;
 	unsigned long kept_gen;
 	u64 kept_dirty;
-	size_t keep_busy;
 	struct rmem_heap_kept *keep_zeroing;
 	unsigned long keep_done;
 	wait_queue_head_t keep_wait;

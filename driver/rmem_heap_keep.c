@@ -107,11 +107,19 @@ struct rmem_heap_kept {
 	unsigned int left;
 };
 
+/* whether the chunk the work item is zeroing now (off @kept) is of @size */
+static bool rmem_heap_keep_busy_locked(struct rmem_heap_pool *pool,
+				       size_t size)
+{
+	lockdep_assert_held(&pool->lock);
+	return pool->keep_zeroing && pool->keep_zeroing->size == size;
+}
+
 /* kept chunks of @size, the one being zeroed included */
 static unsigned int rmem_heap_keep_same_locked(struct rmem_heap_pool *pool,
 					       size_t size)
 {
-	unsigned int same = pool->keep_busy == size;
+	unsigned int same = rmem_heap_keep_busy_locked(pool, size);
 	struct rmem_heap_kept *k;
 
 	lockdep_assert_held(&pool->lock);
@@ -208,7 +216,6 @@ static struct rmem_heap_kept *rmem_heap_keep_dirty_locked(struct rmem_heap_pool 
 	list_for_each_entry_reverse(k, &pool->kept, node) {
 		if (!k->ready && rmem_heap_keep_bg(k->size)) {
 			list_del(&k->node);
-			pool->keep_busy = k->size;
 			pool->keep_zeroing = k;
 			k->pieces = DIV_ROUND_UP(k->size, RMEM_HEAP_KEEP_PIECE);
 			k->next = 0;
@@ -288,7 +295,6 @@ static void rmem_heap_keep_zero_work(struct work_struct *work)
 		mutex_lock(&pool->lock);
 		list_add(&k->node, &pool->kept);
 		pool->kept_dirty -= k->size;
-		pool->keep_busy = 0;
 		pool->keep_zeroing = NULL;
 		WRITE_ONCE(pool->keep_done, pool->keep_done + 1);
 		mutex_unlock(&pool->lock);
@@ -397,7 +403,7 @@ again:
 	found = NULL;
 	same = 0;
 	mutex_lock(&pool->lock);
-	busy = pool->keep_busy == size;
+	busy = rmem_heap_keep_busy_locked(pool, size);
 	list_for_each_entry(k, &pool->kept, node) {
 		if (k->size != size)
 			continue;
