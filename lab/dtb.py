@@ -1,6 +1,7 @@
 """Device trees for a boot: the machine's base DTB plus an overlay from dts/."""
 
 import os
+import subprocess
 
 from . import util
 
@@ -27,10 +28,37 @@ def base(machine, kernel, outdir):
         out = os.path.join(outdir, os.path.basename(src)[:-4] + ".dtb")
         util.run_logged(["dtc", "-q", "-@", "-I", "dts", "-O", "dtb", "-o", out, src], log,
                         "compiling " + src)
+        gone = extra_cpus(out, smp_count(machine.options))
+        if gone:
+            util.run_logged(["fdtput", "-r", out] + gone, log,
+                            "removing the CPUs QEMU does not create (-smp)")
         return out
     if kind.startswith("kernel:"):
         return kernel.dtb(kind[7:])
     raise util.LabError("%s: unknown base_dtb %r" % (machine.path, kind))
+
+
+def smp_count(options):
+    """The CPU count QEMU's -smp option in options asks for, or None."""
+    for i, opt in enumerate(options[:-1]):
+        if opt == "-smp":
+            first = options[i + 1].split(",")[0]
+            first = first.split("=")[-1]
+            return int(first) if first.isdigit() else None
+    return None
+
+
+def extra_cpus(dtb, count):
+    """The /cpus/cpu@N nodes of dtb with N >= count: a board's device tree
+    names all its cores, a lab machine may boot fewer (each a kernel
+    'failed to boot CPU' message otherwise)."""
+    if count is None:
+        return []
+    listed = subprocess.run(["fdtget", "-l", dtb, "/cpus"], capture_output=True, text=True)
+    if listed.returncode:
+        return []
+    return ["/cpus/" + name for name in listed.stdout.split()
+            if name.startswith("cpu@") and int(name[4:], 16) >= count]
 
 
 def with_overlays(base_dtb, overlays, out):
