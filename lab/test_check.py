@@ -89,3 +89,18 @@ class ManpageTest(unittest.TestCase):
         self.assertEqual(rows[0].verdict, "FAIL")
         self.assertTrue(any(n.startswith("rmem-heapctl.8: 1 groff problems") for n in rows[0].notes),
                         rows[0].notes)
+
+
+class JobOrderTest(unittest.TestCase):
+    def test_longest_first(self):
+        rows = [check.Row("7.3", "virt (judge-warn)"), check.Row("6.1", "virt"),
+                check.Row("6.1", "virt (swiotlb=16384,force)"), check.Row("6.1", "virt-high"),
+                check.Row("debian", "virt"), check.Row("6.12", "zynq"),
+                check.Row("6.1", "zcu102 (broken-bindings)"),
+                check.Row("7.3", "zcu102 (board bundle)")]
+        order = sorted(rows, key=check.job_weight)
+        self.assertEqual([(r.kernel, r.machine) for r in order[:3]],
+                         [("7.3", "zcu102 (board bundle)"), ("6.1", "virt"), ("6.12", "zynq")])
+        self.assertEqual({r.machine for r in order[3:]},
+                         {"virt (judge-warn)", "virt (swiotlb=16384,force)", "virt-high",
+                          "virt", "zcu102 (broken-bindings)"})
