@@ -222,7 +222,8 @@ static inline int rh_open_heap(const char *name)
 	char path[256];
 	int fd;
 
-	snprintf(path, sizeof(path), RH_DEVDIR "/%s", name);
+	if (snprintf(path, sizeof(path), RH_DEVDIR "/%s", name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
