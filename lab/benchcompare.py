@@ -22,15 +22,16 @@ TOLERANCE = 0.10
 # kind: (the fields naming a figure, the ratio fields it has)
 FIGURES = {
     "user": (("heap", "fig"), ("rel_system",)),
-    "alloc": (("heap", "mode", "size"), ("ratio",)),
+    "alloc": (("heap", "mode", "size"), ("rel_system",)),
     "paired": (("ours", "kernel", "size"), ("ratio_median",)),
-    "import": (("heap", "size"), ("rel_system",)),
-    "scale": (("heap",), ("ratio",)),
+    "import": (("heap", "size"), ("first_rel_system", "rel_system")),
+    "scale": (("heap",), ("ratio", "big_ratio")),
     "bw": (("heap",), ("read_rel", "write_rel")),
 }
 
 # rows that are the reference of their own ratios
-REFERENCES = {("user", "system"), ("import", "system"), ("bw", "anonymous")}
+REFERENCES = {("user", "system"), ("import", "system"), ("bw", "anonymous"),
+              ("alloc", "system")}
 
 
 def figures(res):

@@ -119,26 +119,32 @@ def markdown(runs):
             lines.append("")
         alloc = [f for f in res.get("alloc", []) if "median_ns" in f]
         if alloc:
-            lines.append("Allocation + close, median latency and ratio to one memset of the "
-                         "same size:")
-            lines.append("")
-            sizes = sorted({f["size"] for f in alloc})
-            lines.append("| heap | kind | mode | " +
-                         " | ".join(SIZE_NAMES.get(s, str(s)) for s in sizes) + " |")
-            lines.append("|---|---|---|" + "---:|" * len(sizes))
-            rows = {}
-            for f in alloc:
-                rows.setdefault((f["mode"], f["heap"], f["kind"]), {})[f["size"]] = f
-            for (mode, heap, kind), by in sorted(rows.items(), key=lambda kv: kv[0][0]):
-                cells = []
-                for s in sizes:
-                    f = by.get(s)
-                    cells.append("%s us (%.2fx)" % (_fmt(f["median_ns"] / 1e3), f["ratio"])
-                                 if f else "-")
-                lines.append("| %s | %s | %s | %s |" % (heap, kind, mode, " | ".join(cells)))
-            lines.append("")
+            lines += _alloc_table(alloc)
+        bw = [f for f in res.get("bw", []) if "read_rel" in f]
+        if bw and "rounds" in bw[0]:
+            lines += _table(
+                "CPU bandwidth through mmap of a %s buffer of each heap (inside one SYNC "
+                "bracket), per round one write and one read pass over each beside an anonymous "
+                "mapping's: medians, and the median of the per-round ratios to the anonymous "
+                "mapping:" % _size(bw[0]["bytes"]),
+                ["buffer", "policy", "rounds", "read (MB/s)", "vs anonymous", "write (MB/s)",
+                 "vs anonymous", "agree"],
+                [[f["heap"], str(f.get("policy", "-")), str(f["rounds"]),
+                  _fmt(f["read_MBps"]), "%.2fx" % f["read_rel"], _fmt(f["write_MBps"]),
+                  "%.2fx" % f["write_rel"], _yes(f)] for f in bw])
         imports = [f for f in res.get("import", []) if "median_ns" in f]
-        if imports:
+        if imports and "rounds" in imports[0]:
+            lines += _table(
+                "Import: map + unmap of one attachment by a non-coherent device of the test "
+                "importer, per round a new attachment: its first map, then the median of %d "
+                "more (\"again\"); medians over the rounds, and the median of the per-round "
+                "ratios to the system heap's:" % imports[0]["reps"],
+                ["heap", "size", "rounds", "first map+unmap (us)", "vs system",
+                 "map+unmap again (us)", "vs system", "agree"],
+                [[f["heap"], _size(f["size"]), str(f["rounds"]), _fmt(f["first_ns"] / 1e3),
+                  "%.2fx" % f["first_rel_system"], _fmt(f["median_ns"] / 1e3),
+                  "%.2fx" % f["rel_system"], _yes(f)] for f in imports])
+        elif imports:
             lines += _table(
                 "Import: map + unmap of one attachment by a non-coherent device of the test "
                 "importer (median of %d; the first map apart):" % imports[0]["reps"],
@@ -146,7 +152,26 @@ def markdown(runs):
                 [[f["heap"], _size(f["size"]), _fmt(f["first_ns"] / 1e3),
                   _fmt(f["median_ns"] / 1e3), "%.2fx" % f["rel_system"]] for f in imports])
         scale = [f for f in res.get("scale", []) if "ratio" in f]
-        if scale:
+        if scale and "big_empty_ns" in scale[0]:
+            lines += _table(
+                "Scale, per heap in rounds: a block of 4 KiB alloc+close with the live buffers "
+                "(4-16 KiB, up to 10,000 or 80% of the region) vs on the empty heap; one of "
+                "32 KiB after freeing every other (every hole smaller) vs on the empty heap; "
+                "then the whole region after freeing all. Medians over the rounds; ratios: the "
+                "median of the per-round ratios, each run first divided by a block of 4 KiB on "
+                "the system heap next to it (the fill takes a second or more). A row marked "
+                "\"the kernel's\" is the kernel's CMA heap measured alike, with as many live "
+                "buffers:",
+                ["heap", "live buffers", "rounds", "4 KiB empty (us)", "with them (us)", "ratio",
+                 "32 KiB empty (us)", "after freeing every other (us)", "ratio",
+                 "whole region after freeing all (us)", "agree"],
+                [[f["heap"], "%d (%s MiB)" % (f["live"], _fmt(f["live_bytes"] / 2 ** 20)),
+                  str(f["rounds"]), _fmt(f["empty_ns"] / 1e3), _fmt(f["full_ns"] / 1e3),
+                  "%.2fx" % f["ratio"], _fmt(f["big_empty_ns"] / 1e3), _fmt(f["big_ns"] / 1e3),
+                  "%.2fx" % f["big_ratio"],
+                  "- (the kernel's)" if f.get("kernel") else
+                  _ns_or_err(f["whole_ns"], f["whole_err"]), _yes(f)] for f in scale])
+        elif scale:
             lines += _table(
                 "Scale: 4 KiB alloc+close with the live buffers (4-16 KiB, up to 10,000 or 80% "
                 "of the region) vs on the empty heap (ratio: against the mean of the empty heap "
@@ -160,7 +185,17 @@ def markdown(runs):
                   _ns_or_err(f["whole_ns"], f["whole_err"]),
                   _fmt(f["again_ns"] / 1e3) if "again_ns" in f else "-"] for f in scale])
         paired = [f for f in res.get("paired", []) if "ratio_median" in f]
-        if paired:
+        if paired and "agree" in paired[0]:
+            p0 = paired[0]
+            lines += _table(
+                "Reusable heap %s against the kernel's CMA heap %s, in rounds of one block of "
+                "allocations on each, the order alternating (ratio < 1: ours faster; per round "
+                "the ratio of the block medians):" % (p0["ours"], p0["kernel"]),
+                ["size", "rounds", "median", "lowest", "highest", "agree"],
+                [[_size(f["size"]), str(f["rounds"])] +
+                 ["%.2fx" % f[k] for k in ("ratio_median", "ratio_min", "ratio_max")] +
+                 [_yes(f)] for f in paired])
+        elif paired:
             p0 = paired[0]
             lines += _table(
                 "Reusable heap %s against the kernel's CMA heap %s, paired rounds (ratio < 1: "
@@ -170,6 +205,49 @@ def markdown(runs):
                                        ("ratio_median", "ratio_min", "ratio_max")]
                  for f in paired])
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _yes(f):
+    return "yes" if f.get("agree") else "no"
+
+
+def _alloc_table(alloc):
+    """The allocation table: a row per heap and mode, a column per size."""
+    sizes = sorted({f["size"] for f in alloc})
+    rows = {}
+    for f in alloc:
+        rows.setdefault((f["mode"], f["heap"], f["kind"]), {})[f["size"]] = f
+    if "rounds" not in alloc[0]:
+        out = ["Allocation + close, median latency and ratio to one memset of the same size:",
+               "", "| heap | kind | mode | " +
+               " | ".join(SIZE_NAMES.get(s, str(s)) for s in sizes) + " |",
+               "|---|---|---|" + "---:|" * len(sizes)]
+        for (mode, heap, kind), by in sorted(rows.items(), key=lambda kv: kv[0][0]):
+            cells = ["%s us (%.2fx)" % (_fmt(by[s]["median_ns"] / 1e3), by[s]["ratio"])
+                     if s in by else "-" for s in sizes]
+            out.append("| %s | %s | %s | %s |" % (heap, kind, mode, " | ".join(cells)))
+        return out + [""]
+    key = "rel_system" if "rel_system" in alloc[0] else "ratio"
+    out = ["Allocation + close in rounds, each over every heap (back to back: per round a "
+           "block of allocations, its median the run; paced: one allocation per round after "
+           "20 ms of busy work): the median latency and %s; \"agree\": two halves of the "
+           "rounds give ratios within 10%% of each other, rounds being added until they do "
+           "(at most 63 back to back, 39 paced):"
+           % ("the median of the per-round ratios to the system heap's run"
+              if key == "rel_system" else "the median of the per-round ratios to a memset of "
+              "the same size"),
+           "", "| heap | kind | mode | rounds | " +
+           " | ".join(SIZE_NAMES.get(s, str(s)) for s in sizes) + " | agree |",
+           "|---|---|---|---:|" + "---:|" * len(sizes) + "---|"]
+    for (mode, heap, kind), by in sorted(rows.items(), key=lambda kv: kv[0][0]):
+        cells = ["%s us (%.2fx)" % (_fmt(by[s]["median_ns"] / 1e3), by[s][key])
+                 if s in by else "-" for s in sizes]
+        agree = all(f.get("agree") for f in by.values())
+        rounds = "/".join(str(n) for n in sorted({f["rounds"] for f in by.values()}))
+        out.append("| %s | %s | %s | %s | %s | %s |" % (heap, kind, mode, rounds,
+                                                        " | ".join(cells),
+                                                        "yes" if agree else "no"))
+    return out + [""]
 
 
 def _fmt(v):
@@ -202,9 +280,9 @@ W, PANEL_H, LEFT, TOP = 760, 230, 150, 30
 
 def _bar_panel(y0, title, items, unit, log=False):
     """Horizontal bars: items [(label, value, is_kernels)]."""
-    out = ['<text x="10" y="%d" font-weight="bold">%s</text>' % (y0 + 16, html.escape(title))]
     if not items:
-        return out, y0 + 40
+        return [], y0
+    out = ['<text x="10" y="%d" font-weight="bold">%s</text>' % (y0 + 16, html.escape(title))]
     vmax = max(v for _, v, _ in items) or 1
     bar_w = W - LEFT - 90
     y = y0 + TOP
@@ -223,10 +301,10 @@ def _bar_panel(y0, title, items, unit, log=False):
 
 def _line_panel(y0, title, series):
     """Latency vs size on log-log axes: series {label: [(size, us)]}."""
-    out = ['<text x="10" y="%d" font-weight="bold">%s</text>' % (y0 + 16, html.escape(title))]
     pts = [p for s in series.values() for p in s]
     if not pts:
-        return out, y0 + 40
+        return [], y0
+    out = ['<text x="10" y="%d" font-weight="bold">%s</text>' % (y0 + 16, html.escape(title))]
     x0, x1 = LEFT, W - 160
     ya, yb = y0 + TOP, y0 + PANEL_H - 20
     smin, smax = min(p[0] for p in pts), max(p[0] for p in pts)
@@ -279,6 +357,16 @@ def svg(title, res):
               f["median_ns"] / 1e3, f["heap"] == "system")
              for f in res.get("import", []) if "median_ns" in f]
     part, y = _bar_panel(y, "import: map + unmap again", items, "us")
+    body += part
+    items = [(f["heap"], f["ratio"], bool(f.get("kernel"))) for f in res.get("scale", [])
+             if "ratio" in f]
+    part, y = _bar_panel(y, "scale: 4 KiB alloc with the live buffers, vs the empty heap",
+                         items, "x")
+    body += part
+    items = [(f["heap"], f["big_ratio"], bool(f.get("kernel"))) for f in res.get("scale", [])
+             if "big_ratio" in f]
+    part, y = _bar_panel(y, "scale: 32 KiB alloc after freeing every other, vs the empty heap",
+                         items, "x")
     body += part
     return ('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
             'font-family="sans-serif" font-size="11">\n'

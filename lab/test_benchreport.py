@@ -8,7 +8,10 @@ import xml.etree.ElementTree as ET
 
 from lab import benchreport, testdata
 
-LOG = "bench-7.3-virt.log"
+# every section in rounds (struct rounds in selftests/rmem_heap_bench.c)
+LOG = "bench-7.3-virt-rounds.log"
+# before rounds in every section: one series per figure but the user table's
+PRE_ROUNDS_LOG = "bench-7.3-virt.log"
 # before the scale section's "empty again" and the 2 MiB-aligned touch
 OLD_LOG = "bench-7.3-virt-old.log"
 
@@ -75,6 +78,79 @@ class MarkdownTest(unittest.TestCase):
 
     def test_ratios_printed(self):
         self.assertRegex(self.md, r"\| rmem \| [0-9.]+ \| [0-9.]+x \|")
+
+
+class RoundsTest(unittest.TestCase):
+    """The tables of a run in rounds: rounds and agreement per row."""
+
+    def setUp(self):
+        self.res = benchreport.parse(testdata.read_log(LOG))
+        self.md = benchreport.markdown([("kernel 7.3, machine virt", self.res)])
+        self.lines = self.md.splitlines()
+
+    def _header(self, first):
+        return [l for l in self.lines if l.startswith("| %s |" % first)][0]
+
+    def test_alloc_against_system(self):
+        self.assertIn("per-round ratios to the system heap's run", self.md)
+        head = self._header("heap | kind | mode")
+        self.assertTrue(head.startswith("| heap | kind | mode | rounds | 4 KiB |"), head)
+        self.assertTrue(head.endswith("| agree |"), head)
+        system = [l for l in self.lines if l.startswith("| system | system | back-to-back |")]
+        self.assertEqual(len(system), 1)
+        self.assertEqual(system[0].count("(1.00x)"), 4, system[0])
+        self.assertRegex(self.md, r"\| rmem \| no-map \| back-to-back \| 63 \| 40\.3 us \(1\.01x\)")
+
+    def test_bandwidth_table(self):
+        head = self._header("buffer")
+        self.assertIn("| rounds | read (MB/s) | vs anonymous |", head)
+        self.assertTrue(any(l.startswith("| anonymous | - |") for l in self.lines))
+
+    def test_import_first_and_again_against_system(self):
+        head = self._header("heap | size")
+        self.assertEqual(head, "| heap | size | rounds | first map+unmap (us) | vs system | "
+                               "map+unmap again (us) | vs system | agree |")
+
+    def test_scale_rows_and_the_kernels(self):
+        head = self._header("heap | live buffers")
+        self.assertEqual(head.count("|"), 12, head)
+        rows = [l for l in self.lines if " MiB) | " in l]
+        self.assertEqual(len(rows), 7)
+        kernel = [l for l in rows if l.startswith("| reserved |")]
+        self.assertEqual(len(kernel), 1)
+        self.assertIn("- (the kernel's)", kernel[0])
+
+    def test_paired_rounds(self):
+        self.assertEqual(self._header("size"), "| size | rounds | median | lowest | highest | agree |")
+        self.assertIn("| 1 MiB | 63 | 0.97x | 0.38x | 1.70x | no |", self.md)
+
+    def test_pre_rounds_log_still_renders(self):
+        md = benchreport.markdown([("t", benchreport.parse(testdata.read_log(PRE_ROUNDS_LOG)))])
+        self.assertIn("Allocation + close, median latency and ratio to one memset", md)
+        self.assertIn("| heap | size | first map+unmap (us) | map+unmap again (us) | vs system |",
+                      md)
+
+    def test_svg_has_scale_panels(self):
+        text = benchreport.svg("virt", self.res)
+        ET.fromstring(text)
+        self.assertIn("scale: 4 KiB alloc with the live buffers, vs the empty heap", text)
+        self.assertIn("scale: 32 KiB alloc after freeing every other", text)
+
+
+class ScaleRoundsTest(unittest.TestCase):
+    """virt-scale in rounds: 10,000 live buffers per heap, the kernel's CMA
+    heap skipped (its area is smaller than a 1 GiB region)."""
+
+    def test_rows(self):
+        res = benchreport.parse(testdata.read_log("bench-7.3-virt-scale-rounds.log"))
+        md = benchreport.markdown([("virt-scale", res)])
+        rows = [l for l in md.splitlines() if l.startswith("| scale")]
+        self.assertEqual(len(rows), 5)
+        for row in rows:
+            self.assertIn("| 10000 (", row)
+            self.assertEqual(row.count("|"), 12, row)
+        self.assertNotIn("the kernel's)", md)
+        self.assertIn("<rect", benchreport.svg("virt-scale", res))
 
 
 class WarmProbeTest(unittest.TestCase):
