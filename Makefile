@@ -103,7 +103,8 @@ demo: deps
 	@$(PYTHON) -m lab.demo
 
 bench: deps
-	@$(PYTHON) -m lab.bench $(if $(KERNELS),--kernels "$(KERNELS)")
+	@$(PYTHON) -m lab.bench $(if $(KERNELS),--kernels "$(KERNELS)") \
+		$(if $(MACHINES),--machines "$(MACHINES)") $(if $(BENCH_BOOTS),--boots $(BENCH_BOOTS))
 
 soak: deps
 	@$(PYTHON) -m lab.soak $(if $(SOAK_MINUTES),--minutes "$(SOAK_MINUTES)") \

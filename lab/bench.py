@@ -10,6 +10,15 @@ report (a markdown table and one SVG chart per kernel and machine, see
 lab/benchreport.py) goes to Documentation/bench/.
 
     python3 -m lab.bench [--kernels "newest"] [--machines "virt zcu102 virt-scale"]
+                         [--boots N]
+
+A TCG guest's figures shift from boot to boot (where the page allocator put
+things, how the host backs the guest's memory) by more than the rounds
+within one boot leave: with --boots N (BENCH_BOOTS) each kernel and machine
+boots N times, each boot's console log goes to
+out/bench/KERNEL-MACHINE/boot-I/console.log, and the report's figures are
+the medians over the boots (lab/benchreport.py merge()), also written as
+out/bench/KERNEL-MACHINE/merged.log for lab.benchcompare.
 """
 
 import argparse
@@ -45,6 +54,27 @@ def body(t, _res):
         % (scenario.IMPORTER_KO, scenario.IMPORTER_KO), scenario.COMMAND_LINE])
 
 
+def bench_boot(k, m, out, what):
+    """One boot of rmem_heap_bench: its parsed figures, {} if the machine is
+    not arm64, None if the benchmark did not finish."""
+    # a bench-only machine (large regions) gives the scale figures
+    cmd = "rmem_heap_bench -s\n" if machine.Machine(m).bench_only else "rmem_heap_bench\n"
+    sc = scenario.prepare(k, m, body, out, debug=False, command=cmd)
+    if sc["machine"].arch != "arm64":
+        util.say("skipping %s: the benchmark runs on arm64 guests" % m)
+        return {}
+    log = os.path.join(out, "console.log")
+    util.say("benchmarking kernel %s (no debug options) on %s%s; console log: %s"
+             % (k, m, what, log))
+    print("\n## kernel %s, machine %s%s" % (k, m, what))
+    tee = Tee()
+    rc, _, _ = scenario.run_command(sc, log, stream=tee)
+    if rc != 0:
+        print("the benchmark did not finish; see %s" % log)
+        return None
+    return benchreport.parse("".join(tee.kept))
+
+
 def main(argv=None):
     qemu.stop_on_sigterm()
     ap = argparse.ArgumentParser(description=__doc__)
@@ -53,33 +83,42 @@ def main(argv=None):
                     default=os.environ.get("MACHINES") or "virt zcu102 virt-scale")
     ap.add_argument("--report", default=REPORT_DIR,
                     help="where the markdown table and the charts go")
+    ap.add_argument("--boots", type=int, default=int(os.environ.get("BENCH_BOOTS") or 1),
+                    help="boots per kernel and machine; figures: medians over them")
     args = ap.parse_args(argv)
+    if args.boots < 1:
+        ap.error("--boots: at least 1")
     status = 0
     runs = []
     date = datetime.date.today().isoformat()
     for k in scenario.resolve(args.kernels.split()):
         for m in args.machines.split():
-            out = os.path.join(util.OUT, "bench", "%s-%s" % (k, m))
-            # a bench-only machine (large regions) gives the scale figures
-            cmd = "rmem_heap_bench -s\n" if machine.Machine(m).bench_only \
-                else "rmem_heap_bench\n"
-            sc = scenario.prepare(k, m, body, out, debug=False, command=cmd)
-            if sc["machine"].arch != "arm64":
-                util.say("skipping %s: the benchmark runs on arm64 guests" % m)
-                continue
-            log = os.path.join(out, "console.log")
-            util.say("benchmarking kernel %s (no debug options) on %s; console log: %s"
-                     % (k, m, log))
-            print("\n## kernel %s, machine %s" % (k, m))
-            tee = Tee()
-            rc, _, _ = scenario.run_command(sc, log, stream=tee)
-            if rc != 0:
-                print("the benchmark did not finish; see %s" % log)
-                status = 1
+            top = os.path.join(util.OUT, "bench", "%s-%s" % (k, m))
+            boots = []
+            for i in range(1, args.boots + 1):
+                out = top if args.boots == 1 else os.path.join(top, "boot-%d" % i)
+                res = bench_boot(k, m, out, "" if args.boots == 1 else
+                                 ", boot %d of %d" % (i, args.boots))
+                if res is None:
+                    status = 1
+                elif not res:
+                    break
+                else:
+                    boots.append(res)
+            if not boots:
                 continue
             title = "kernel %s (%s, no debug options), machine %s, %s" % (
                 k, fetch.describe(k), m, date)
-            runs.append((title, "%s-%s" % (k, m), benchreport.parse("".join(tee.kept))))
+            if args.boots > 1:
+                title += ", median of %d boots" % len(boots)
+                res = benchreport.merge(boots)
+                merged = os.path.join(top, "merged.log")
+                with open(merged, "w") as f:
+                    f.write(benchreport.bench_lines(res))
+                util.say("the medians of %d boots: %s" % (len(boots), merged))
+            else:
+                res = boots[0]
+            runs.append((title, "%s-%s" % (k, m), res))
     if runs:
         os.makedirs(args.report, exist_ok=True)
         md = os.path.join(args.report, "bench.md")

@@ -47,6 +47,70 @@ def parse(text):
     return out
 
 
+# the fields that name one figure of each kind (the rest are its values)
+IDENTITY = {
+    "user": ("heap", "fig"),
+    "alloc": ("heap", "mode", "size"),
+    "paired": ("ours", "kernel", "size"),
+    "ab": ("a", "b", "mode", "size"),
+    "import": ("heap", "size"),
+    "scale": ("heap",),
+    "bw": ("heap",),
+    "probe": ("heap",),
+    "memset": ("size",),
+}
+
+
+def _median(values):
+    v = sorted(values)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
+def merge(boots):
+    """Parsed runs of several boots of one kernel and machine -> one run whose
+    figures are the medians over the boots (a figure some boot lacks or
+    failed in is left out); "agree" holds where it held in every boot, and
+    "boots" says how many there were."""
+    out = {}
+    for kind in sorted({k for res in boots for k in res}):
+        keys = IDENTITY.get(kind)
+        if not keys:
+            continue
+        groups = {}
+        for res in boots:
+            for f in res.get(kind, []):
+                if all(k in f for k in keys) and "error" not in f and "skipped" not in f:
+                    groups.setdefault(tuple(f[k] for k in keys), []).append(f)
+        for fs in groups.values():
+            if len(fs) < len(boots):
+                continue
+            m = dict(fs[0])
+            for field, v in fs[0].items():
+                if field in keys or isinstance(v, str) or field == "agree":
+                    continue
+                vals = [f[field] for f in fs if isinstance(f.get(field), (int, float))]
+                if len(vals) == len(fs):
+                    med = _median(vals)
+                    m[field] = int(med) if isinstance(v, int) else med
+            if "agree" in m:
+                m["agree"] = int(all(f.get("agree") for f in fs))
+            m["boots"] = len(fs)
+            out.setdefault(kind, []).append(m)
+    return out
+
+
+def bench_lines(res):
+    """A parsed (or merged) run as BENCH lines again, which parse() reads
+    back: what lab.benchcompare compares."""
+    lines = []
+    for kind, figs in res.items():
+        for f in figs:
+            lines.append("BENCH %s %s" % (kind, " ".join(
+                "%s=%s" % (k, ("%.3f" % v) if isinstance(v, float) else v)
+                for k, v in f.items())))
+    return "\n".join(lines) + "\n"
+
+
 def user_figures(res):
     """{heap: {fig: fields}} of the "user" section, heaps in run order."""
     figs = {}

@@ -153,6 +153,50 @@ class ScaleRoundsTest(unittest.TestCase):
         self.assertIn("<rect", benchreport.svg("virt-scale", res))
 
 
+class MergeTest(unittest.TestCase):
+    """Figures of several boots: the medians, and where every boot agreed."""
+
+    def setUp(self):
+        self.text = testdata.read_log(LOG)
+        self.res = benchreport.parse(self.text)
+
+    def test_same_boots_same_figures(self):
+        m = benchreport.merge([self.res, self.res, self.res])
+        self.assertEqual(sorted(m), sorted(k for k in self.res if k in benchreport.IDENTITY))
+        f = [x for x in m["alloc"] if x["heap"] == "rmem" and x["size"] == 4096
+             and x["mode"] == "back-to-back"][0]
+        self.assertEqual(f["rel_system"], 1.013)
+        self.assertEqual(f["median_ns"], 40320)
+        self.assertEqual(f["boots"], 3)
+
+    def test_median_of_three(self):
+        boots = [benchreport.parse(self.text.replace(
+            "ratio_median=0.147 ratio_min=0.054", "ratio_median=%s ratio_min=0.054" % v))
+                 for v in ("0.100", "0.300", "0.147")]
+        m = benchreport.merge(boots)
+        f = [x for x in m["paired"] if x["size"] == 4096][0]
+        self.assertAlmostEqual(f["ratio_median"], 0.147)
+
+    def test_agree_only_where_every_boot_agreed(self):
+        line = [l for l in self.text.splitlines()
+                if l.startswith("BENCH import heap=rmem size=1048576")][0]
+        self.assertIn("agree=1", line)
+        other = benchreport.parse(self.text.replace(line, line.replace("agree=1", "agree=0")))
+        m = benchreport.merge([self.res, other])
+        f = [x for x in m["import"] if x["heap"] == "rmem" and x["size"] == 1048576][0]
+        self.assertEqual(f["agree"], 0)
+
+    def test_figure_missing_in_a_boot_left_out(self):
+        other = {k: [f for f in v if f.get("heap") != "coherent"] for k, v in self.res.items()}
+        m = benchreport.merge([self.res, other])
+        self.assertFalse([f for f in m["scale"] if f["heap"] == "coherent"])
+        self.assertTrue([f for f in m["scale"] if f["heap"] == "rmem"])
+
+    def test_bench_lines_read_back(self):
+        m = benchreport.merge([self.res, self.res])
+        self.assertEqual(benchreport.parse(benchreport.bench_lines(m)), m)
+
+
 class WarmProbeTest(unittest.TestCase):
     """The probe line names the heap that ran the driver's paths first."""
 
