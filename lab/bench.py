@@ -75,6 +75,24 @@ def bench_boot(k, m, out, what):
     return benchreport.parse("".join(tee.kept))
 
 
+def write_report(runs, report):
+    """bench.md and a chart per run ([(title, name, parsed figures)]) into
+    the directory report; returns bench.md's path."""
+    os.makedirs(report, exist_ok=True)
+    md = os.path.join(report, "bench.md")
+    with open(md, "w") as f:
+        f.write("# make bench\n\nWritten by `make bench` (lab/bench.py); QEMU TCG "
+                "guests on the lab's two cores, so only ratios within one boot mean "
+                "anything.\n\n")
+        for title, name, res in runs:
+            f.write(benchreport.markdown([(title, res)]))
+            f.write("\n![%s](%s.svg)\n\n" % (name, name))
+    for title, name, res in runs:
+        with open(os.path.join(report, name + ".svg"), "w") as f:
+            f.write(benchreport.svg(title, res))
+    return md
+
+
 def main(argv=None):
     qemu.stop_on_sigterm()
     ap = argparse.ArgumentParser(description=__doc__)
@@ -120,18 +138,7 @@ def main(argv=None):
                 res = boots[0]
             runs.append((title, "%s-%s" % (k, m), res))
     if runs:
-        os.makedirs(args.report, exist_ok=True)
-        md = os.path.join(args.report, "bench.md")
-        with open(md, "w") as f:
-            f.write("# make bench\n\nWritten by `make bench` (lab/bench.py); QEMU TCG "
-                    "guests on the lab's two cores, so only ratios within one boot mean "
-                    "anything.\n\n")
-            for title, name, res in runs:
-                f.write(benchreport.markdown([(title, res)]))
-                f.write("\n![%s](%s.svg)\n\n" % (name, name))
-        for title, name, res in runs:
-            with open(os.path.join(args.report, name + ".svg"), "w") as f:
-                f.write(benchreport.svg(title, res))
+        md = write_report(runs, args.report)
         util.say("report: %s (and %d charts beside it)" % (md, len(runs)))
     return status
 

@@ -22,7 +22,8 @@ USER_FIGS = [
     ("sync_write1M", "write 1 MiB through mmap inside SYNC brackets", "MB/s"),
 ]
 
-SIZE_NAMES = {4096: "4 KiB", 65536: "64 KiB", 1048576: "1 MiB", 8388608: "8 MiB"}
+SIZE_NAMES = {4096: "4 KiB", 65536: "64 KiB", 1048576: "1 MiB", 4194304: "4 MiB",
+              8388608: "8 MiB"}
 
 
 def _value(v):
@@ -133,14 +134,20 @@ def markdown(runs):
     for title, res in runs:
         lines.append("## %s" % title)
         lines.append("")
+        boots = {f["boots"] for figs in res.values() for f in figs if "boots" in f}
+        if boots:
+            lines.append("Each figure is the median over %s boots of that figure in each "
+                         "boot (rounds: the median of the boots' rounds); \"agree\": in every "
+                         "boot." % "/".join(str(b) for b in sorted(boots)))
+            lines.append("")
         figs = user_figures(res)
         if figs:
             runs_n = sorted({f["runs"] for h in figs.values() for f in h.values()})
             lines.append("What a user waits for, each heap beside the kernel's system heap "
                          "in the same boot, in %s rounds over every heap: times and bandwidths "
                          "are medians of the runs, \"vs system\" the median of the ratios to "
-                         "the system heap's run of the same round; \"agree\": the odd and the "
-                         "even rounds give ratios within 10%% of each other (for the system "
+                         "the system heap's run of the same round; \"agree\": two halves of the "
+                         "rounds give ratios within 10%% of each other (for the system "
                          "heap: times). Rounds are added, six at a time up to 63, while a "
                          "figure of ours does not agree."
                          % "/".join(str(n) for n in runs_n))

@@ -192,6 +192,11 @@ class MergeTest(unittest.TestCase):
         self.assertFalse([f for f in m["scale"] if f["heap"] == "coherent"])
         self.assertTrue([f for f in m["scale"] if f["heap"] == "rmem"])
 
+    def test_report_says_boots(self):
+        md = benchreport.markdown([("t", benchreport.merge([self.res] * 3))])
+        self.assertIn("Each figure is the median over 3 boots", md)
+        self.assertNotIn("boots", benchreport.markdown([("t", self.res)]))
+
     def test_bench_lines_read_back(self):
         m = benchreport.merge([self.res, self.res])
         self.assertEqual(benchreport.parse(benchreport.bench_lines(m)), m)
