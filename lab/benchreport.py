@@ -204,24 +204,8 @@ def markdown(runs):
                   _fmt(f["read_MBps"]), "%.2fx" % f["read_rel"], _fmt(f["write_MBps"]),
                   "%.2fx" % f["write_rel"], _yes(f)] for f in bw])
         imports = [f for f in res.get("import", []) if "median_ns" in f]
-        if imports and "rounds" in imports[0]:
-            lines += _table(
-                "Import: map + unmap of one attachment by a non-coherent device of the test "
-                "importer, per round a new attachment: its first map, then the median of %d "
-                "more (\"again\"); medians over the rounds, and the median of the per-round "
-                "ratios to the system heap's:" % imports[0]["reps"],
-                ["heap", "size", "rounds", "first map+unmap (us)", "vs system",
-                 "map+unmap again (us)", "vs system", "agree"],
-                [[f["heap"], _size(f["size"]), str(f["rounds"]), _fmt(f["first_ns"] / 1e3),
-                  "%.2fx" % f["first_rel_system"], _fmt(f["median_ns"] / 1e3),
-                  "%.2fx" % f["rel_system"], _yes(f)] for f in imports])
-        elif imports:
-            lines += _table(
-                "Import: map + unmap of one attachment by a non-coherent device of the test "
-                "importer (median of %d; the first map apart):" % imports[0]["reps"],
-                ["heap", "size", "first map+unmap (us)", "map+unmap again (us)", "vs system"],
-                [[f["heap"], _size(f["size"]), _fmt(f["first_ns"] / 1e3),
-                  _fmt(f["median_ns"] / 1e3), "%.2fx" % f["rel_system"]] for f in imports])
+        if imports:
+            lines += _import_table(imports)
         scale = [f for f in res.get("scale", []) if "ratio" in f]
         if scale and "big_empty_ns" in scale[0]:
             lines += _table(
@@ -280,6 +264,30 @@ def markdown(runs):
 
 def _yes(f):
     return "yes" if f.get("agree") else "no"
+
+
+def _import_table(imports):
+    """Import figures; logs from before the rounds (607efd1) have no rounds,
+    no ratio for the first map and no agreement."""
+    rounds = "rounds" in imports[0]
+    if rounds:
+        intro = ("Import: map + unmap of one attachment by a non-coherent device of the test "
+                 "importer, per round a new attachment: its first map, then the median of %d "
+                 "more (\"again\"); medians over the rounds, and the median of the per-round "
+                 "ratios to the system heap's:" % imports[0]["reps"])
+    else:
+        intro = ("Import: map + unmap of one attachment by a non-coherent device of the test "
+                 "importer (median of %d; the first map apart):" % imports[0]["reps"])
+    header = ["heap", "size"] + ["rounds"] * rounds + ["first map+unmap (us)"] + \
+        ["vs system"] * rounds + ["map+unmap again (us)", "vs system"] + ["agree"] * rounds
+    rows = []
+    for f in imports:
+        row = [f["heap"], _size(f["size"])] + [str(f.get("rounds"))] * rounds
+        row += [_fmt(f["first_ns"] / 1e3)]
+        row += ["%.2fx" % f.get("first_rel_system", 0)] * rounds
+        row += [_fmt(f["median_ns"] / 1e3), "%.2fx" % f["rel_system"]] + [_yes(f)] * rounds
+        rows.append(row)
+    return _table(intro, header, rows)
 
 
 def _alloc_table(alloc):
