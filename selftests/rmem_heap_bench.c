@@ -313,7 +313,8 @@ static int fig_agrees(const struct fig *f, int ref)
 	return within_10pct(f->rel_half[0], f->rel_half[1]);
 }
 
-static int rounds_init(struct rounds *rd, int nser, rounds_fn run, void *ctx)
+/* @nser series, none a reference yet; exits if out of memory */
+static void rounds_init(struct rounds *rd, int nser, rounds_fn run, void *ctx)
 {
 	int s;
 
@@ -331,7 +332,6 @@ static int rounds_init(struct rounds *rd, int nser, rounds_fn run, void *ctx)
 	}
 	for (s = 0; s < nser; s++)
 		rd->ref[s] = rd->norm[s] = -1;
-	return 0;
 }
 
 static void rounds_free(struct rounds *rd)
