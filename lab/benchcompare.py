@@ -19,14 +19,14 @@ from . import benchreport
 
 TOLERANCE = 0.10
 
-# kind: (the fields naming a figure, the ratio fields it has)
+# kind: the ratio fields it has (benchreport.IDENTITY names each figure)
 FIGURES = {
-    "user": (("heap", "fig"), ("rel_system",)),
-    "alloc": (("heap", "mode", "size"), ("rel_system",)),
-    "paired": (("ours", "kernel", "size"), ("ratio_median",)),
-    "import": (("heap", "size"), ("first_rel_system", "rel_system")),
-    "scale": (("heap",), ("ratio", "big_ratio")),
-    "bw": (("heap",), ("read_rel", "write_rel")),
+    "user": ("rel_system",),
+    "alloc": ("rel_system",),
+    "paired": ("ratio_median",),
+    "import": ("first_rel_system", "rel_system"),
+    "scale": ("ratio", "big_ratio"),
+    "bw": ("read_rel", "write_rel"),
 }
 
 # rows that are the reference of their own ratios
@@ -37,7 +37,8 @@ REFERENCES = {("user", "system"), ("import", "system"), ("bw", "anonymous"),
 def figures(res):
     """{name: ratio} of one parsed run (benchreport.parse())."""
     out = {}
-    for kind, (keys, fields) in FIGURES.items():
+    for kind, fields in FIGURES.items():
+        keys = benchreport.IDENTITY[kind]
         for f in res.get(kind, []):
             if any(k not in f for k in keys) or (kind, f[keys[0]]) in REFERENCES:
                 continue

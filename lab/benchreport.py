@@ -240,7 +240,7 @@ def markdown(runs):
                   _ns_or_err(f["whole_ns"], f["whole_err"]),
                   _fmt(f["again_ns"] / 1e3) if "again_ns" in f else "-"] for f in scale])
         paired = [f for f in res.get("paired", []) if "ratio_median" in f]
-        if paired and "agree" in paired[0]:
+        if paired:
             p0 = paired[0]
             lines += _table(
                 "Reusable heap %s against the kernel's CMA heap %s, in rounds of one block of "
@@ -249,16 +249,7 @@ def markdown(runs):
                 ["size", "rounds", "median", "lowest", "highest", "agree"],
                 [[_size(f["size"]), str(f["rounds"])] +
                  ["%.2fx" % f[k] for k in ("ratio_median", "ratio_min", "ratio_max")] +
-                 [_yes(f)] for f in paired])
-        elif paired:
-            p0 = paired[0]
-            lines += _table(
-                "Reusable heap %s against the kernel's CMA heap %s, paired rounds (ratio < 1: "
-                "ours faster; %d rounds):" % (p0["ours"], p0["kernel"], p0["rounds"]),
-                ["size", "median", "lowest", "highest"],
-                [[_size(f["size"])] + ["%.2fx" % f[k] for k in
-                                       ("ratio_median", "ratio_min", "ratio_max")]
-                 for f in paired])
+                 [_yes(f) if "agree" in f else "-"] for f in paired])
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -291,41 +282,36 @@ def _import_table(imports):
 
 
 def _alloc_table(alloc):
-    """The allocation table: a row per heap and mode, a column per size."""
+    """The allocation table: a row per heap and mode, a column per size.  Logs
+    from before the rounds (607efd1) have ratios to a memset, no rounds and
+    no agreement."""
     sizes = sorted({f["size"] for f in alloc})
     rows = {}
     for f in alloc:
         rows.setdefault((f["mode"], f["heap"], f["kind"]), {})[f["size"]] = f
-    if "rounds" not in alloc[0]:
-        out = ["Allocation + close, median latency and ratio to one memset of the same size:",
-               "", "| heap | kind | mode | " +
-               " | ".join(SIZE_NAMES.get(s, str(s)) for s in sizes) + " |",
-               "|---|---|---|" + "---:|" * len(sizes)]
-        for (mode, heap, kind), by in sorted(rows.items(), key=lambda kv: kv[0][0]):
-            cells = ["%s us (%.2fx)" % (_fmt(by[s]["median_ns"] / 1e3), by[s]["ratio"])
-                     if s in by else "-" for s in sizes]
-            out.append("| %s | %s | %s | %s |" % (heap, kind, mode, " | ".join(cells)))
-        return out + [""]
     key = "rel_system" if "rel_system" in alloc[0] else "ratio"
-    out = ["Allocation + close in rounds, each over every heap (back to back: per round a "
-           "block of allocations, its median the run; paced: one allocation per round after "
-           "20 ms of busy work): the median latency and %s; \"agree\": two halves of the "
-           "rounds give ratios within 10%% of each other, rounds being added until they do "
-           "(at most 63 back to back, 39 paced):"
-           % ("the median of the per-round ratios to the system heap's run"
-              if key == "rel_system" else "the median of the per-round ratios to a memset of "
-              "the same size"),
+    if key == "rel_system":
+        intro = ("Allocation + close in rounds, each over every heap (back to back: per round "
+                 "a block of allocations, its median the run; paced: one allocation per round "
+                 "after 20 ms of busy work): the median latency and the median of the "
+                 "per-round ratios to the system heap's run; \"agree\": two halves of the "
+                 "rounds give ratios within 10% of each other, rounds being added until they "
+                 "do (at most 63 back to back, 39 paced):")
+    else:
+        intro = "Allocation + close, median latency and ratio to one memset of the same size:"
+    out = [intro,
            "", "| heap | kind | mode | rounds | " +
            " | ".join(SIZE_NAMES.get(s, str(s)) for s in sizes) + " | agree |",
            "|---|---|---|---:|" + "---:|" * len(sizes) + "---|"]
     for (mode, heap, kind), by in sorted(rows.items(), key=lambda kv: kv[0][0]):
         cells = ["%s us (%.2fx)" % (_fmt(by[s]["median_ns"] / 1e3), by[s][key])
                  if s in by else "-" for s in sizes]
-        agree = all(f.get("agree") for f in by.values())
-        rounds = "/".join(str(n) for n in sorted({f["rounds"] for f in by.values()}))
-        out.append("| %s | %s | %s | %s | %s | %s |" % (heap, kind, mode, rounds,
-                                                        " | ".join(cells),
-                                                        "yes" if agree else "no"))
+        rounds = "/".join(str(n) for n in sorted({f["rounds"] for f in by.values()
+                                                  if "rounds" in f})) or "-"
+        agree = [f["agree"] for f in by.values() if "agree" in f]
+        out.append("| %s | %s | %s | %s | %s | %s |" % (
+            heap, kind, mode, rounds, " | ".join(cells),
+            ("yes" if all(agree) else "no") if agree else "-"))
     return out + [""]
 
 

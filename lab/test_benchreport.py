@@ -127,6 +127,8 @@ class RoundsTest(unittest.TestCase):
     def test_pre_rounds_log_still_renders(self):
         md = benchreport.markdown([("t", benchreport.parse(testdata.read_log(PRE_ROUNDS_LOG)))])
         self.assertIn("Allocation + close, median latency and ratio to one memset", md)
+        self.assertIn("| rmem | no-map | back-to-back | - | 36.0 us (35.67x) |", md)
+        self.assertIn("| 4 KiB | 15 | 0.20x | 0.16x | 0.22x | - |", md)
         self.assertIn("| heap | size | first map+unmap (us) | map+unmap again (us) | vs system |",
                       md)
 

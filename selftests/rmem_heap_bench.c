@@ -292,7 +292,7 @@ static void fig_of(struct fig *f, const uint64_t *t, const uint64_t *tn,
 	f->med = median(all, n);
 	f->rel_half[0] = median_dbl(rh[0], k[0]);
 	f->rel_half[1] = k[1] ? median_dbl(rh[1], k[1]) : f->rel_half[0];
-	f->rel = median_dbl(rel, n);
+	f->rel = median_dbl(rel, n);	/* sorts rel[] */
 	f->lo = rel[0];
 	f->hi = rel[n - 1];
 	f->runs = n;
@@ -1585,13 +1585,11 @@ static int scale_run(struct rounds *rd, int s, int r, uint64_t *ns)
 	(void)r;
 	switch (s) {
 	case S_SYS_EMPTY:
-		scale_free(c, 2);	/* what a failed run of the last round left */
-		/* fall through */
 	case S_SYS_FULL:
 	case S_SYS_BIG:
 		return block_of(c->sys, 4 * RH_KIB, SCALE_BLOCK, ns);
 	case S_EMPTY:
-		scale_free(c, 2);
+		scale_free(c, 2);	/* what a failed run of the last round left */
 		return block_of(c->hfd, 4 * RH_KIB, SCALE_BLOCK, ns);
 	case S_BIG_EMPTY:
 		return block_of(c->hfd, 32 * RH_KIB, BIG_BLOCK, ns);
