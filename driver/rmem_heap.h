@@ -56,6 +56,7 @@ enum rmem_heap_policy {
 
 struct rmem_heap_device;
 struct rmem_heap_kept;
+struct rmem_heap_slab;
 
 /**
  * struct rmem_heap_pool - one reserved-memory region
@@ -66,8 +67,15 @@ struct rmem_heap_kept;
  * @size:        size of the region in bytes
  * @type:        no-map or reusable
  * @lock:        protects @alloc, @anchor, @buffers and the statistics below
- * @alloc:       range allocator (no-map only)
+ * @alloc:       range allocator: of the region (no-map), of its slabs
+ *               (reusable, rmem_heap_slab.c)
  * @alloc_ready: @alloc has been initialised
+ * @slabs:       the slabs of a reusable region, one per slab-sized range,
+ *               or NULL when it cuts none (rmem_heap_slab.c)
+ * @nr_slabs:    entries of @slabs
+ * @slab_bytes:  bytes of slabs taken from CMA
+ * @slab_used:   bytes of live buffers in slabs
+ * @slab_empty:  slabs with no buffer
  * @zero_map:    kernel mapping of the whole region used only to zero free
  *               space of uncached extents, write-combined (write-back for
  *               a dma-coherent device); no-map regions on 64-bit kernels
@@ -119,6 +127,11 @@ struct rmem_heap_pool {
 	struct mutex lock; /* see @lock above */
 	struct rmem_heap_alloc alloc;
 	bool alloc_ready;
+	struct rmem_heap_slab *slabs;
+	unsigned int nr_slabs;
+	u64 slab_bytes;
+	u64 slab_used;
+	unsigned int slab_empty;
 	void *zero_map;
 	struct list_head dirty;
 	u64 dirty_bytes;
@@ -282,6 +295,7 @@ struct rmem_heap_buffer {
  * @failed:       failed allocations
  * @pending_zero: bytes freed but not zeroed yet (no-map)
  * @kept:         bytes of freed chunks kept for reuse (reusable)
+ * @slabs:        bytes of slabs small buffers are cut from (reusable)
  */
 struct rmem_heap_stats {
 	u64 size;
@@ -293,6 +307,7 @@ struct rmem_heap_stats {
 	u64 failed;
 	u64 pending_zero;
 	u64 kept;
+	u64 slabs;
 };
 
 /* rmem_heap_buffer.c */
@@ -316,6 +331,15 @@ bool rmem_heap_cma_room_locked(struct rmem_heap_pool *pool, size_t size);
 bool rmem_heap_cma_room(struct rmem_heap_pool *pool, size_t size);
 bool rmem_heap_anchor_take(struct rmem_heap_pool *pool, size_t size);
 bool rmem_heap_anchor_drop(struct rmem_heap_pool *pool);
+
+/* rmem_heap_slab.c */
+void rmem_heap_slab_setup(struct rmem_heap_pool *pool);
+void rmem_heap_slab_stop(struct rmem_heap_pool *pool);
+struct page *rmem_heap_slab_take(struct rmem_heap_pool *pool, size_t size,
+				 dma_addr_t *dma);
+bool rmem_heap_slab_put(struct rmem_heap_pool *pool, struct page *page,
+			size_t size);
+bool rmem_heap_slab_drop(struct rmem_heap_pool *pool);
 
 /* rmem_heap_keep.c */
 void rmem_heap_keep_setup(struct rmem_heap_pool *pool);

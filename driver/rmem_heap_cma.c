@@ -152,12 +152,14 @@ void rmem_heap_cma_free(struct rmem_heap_pool *pool, struct page *page,
  * them back and asks again).
  *
  * Return: false if @size bytes cannot fit beside the live buffers and the
- * kept chunks.
+ * kept chunks and the slabs' free space.
  */
 bool rmem_heap_cma_room_locked(struct rmem_heap_pool *pool, size_t size)
 {
 	lockdep_assert_held(&pool->lock);
-	return size + pool->used + pool->kept_bytes <= pool->size;
+	/* a slab's free space is held too; its buffers are in @pool->used */
+	return size + pool->used + pool->kept_bytes +
+	       (pool->slab_bytes - pool->slab_used) <= pool->size;
 }
 
 /**

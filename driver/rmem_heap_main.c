@@ -112,6 +112,7 @@ static void rmem_heap_destroy_pools(struct rmem_heap_device *rdev)
 		rmem_heap_keep_stop(pool);
 		rmem_heap_zero_stop(pool);
 		rmem_heap_anchor_drop(pool);
+		rmem_heap_slab_stop(pool);
 		if (pool->alloc_ready)
 			rmem_heap_alloc_destroy(&pool->alloc);
 		pool->alloc_ready = false;
@@ -134,8 +135,10 @@ static int rmem_heap_init_pools(struct rmem_heap_device *rdev)
 	for (i = 0; i < rdev->nr_pools; i++) {
 		struct rmem_heap_pool *pool = &rdev->pools[i];
 
-		if (pool->type != RMEM_HEAP_NOMAP)
+		if (pool->type != RMEM_HEAP_NOMAP) {
+			rmem_heap_slab_setup(pool);
 			continue;
+		}
 
 		ret = rmem_heap_alloc_init(&pool->alloc, pool->size, PAGE_SIZE);
 		if (ret)

@@ -66,6 +66,7 @@ void rmem_heap_pool_stats(struct rmem_heap_pool *pool,
 	stats->failed = pool->failed;
 	stats->pending_zero = pool->dirty_bytes + pool->kept_dirty;
 	stats->kept = pool->kept_bytes;
+	stats->slabs = pool->slab_bytes;
 	if (pool->type == RMEM_HEAP_NOMAP) {
 		stats->largest_free = rmem_heap_alloc_largest_free(&pool->alloc);
 	} else {

@@ -4,7 +4,8 @@
  *
  * Pages come from the area with cma_alloc() where the kernel exports it,
  * as the kernel's CMA heap does, else through dma_alloc_pages() on the
- * pool's device (rmem_heap_cma.c).  They are lowmem (probe refuses
+ * pool's device (rmem_heap_cma.c), small ones cut from slabs of it
+ * (rmem_heap_slab.c).  They are lowmem (probe refuses
  * anything else) and always have the linear map's cacheable alias, so
  * maintenance goes through the DMA API, which knows which importer snoops,
  * bounces or sits behind an IOMMU.  Documentation/rmem-heap.rst ("CPU
@@ -322,7 +323,11 @@ static int rmem_heap_reusable_get(struct rmem_heap_buffer *buffer)
 	dma_addr_t dma;
 	bool kept;
 
-	page = rmem_heap_keep_take(pool, buffer->size, policy, &dma, &cleans);
+	/* small ones from a slab, whose history the model has */
+	page = rmem_heap_slab_take(pool, buffer->size, &dma);
+	if (!page)
+		page = rmem_heap_keep_take(pool, buffer->size, policy, &dma,
+					   &cleans);
 	kept = page;
 	if (!page && rmem_heap_anchor_take(pool, buffer->size))
 		page = rmem_heap_cma_alloc(pool, buffer->size, &dma);
@@ -334,6 +339,8 @@ static int rmem_heap_reusable_get(struct rmem_heap_buffer *buffer)
 		bool dropped = rmem_heap_anchor_drop(pool);
 
 		if (rmem_heap_keep_drop(pool) || rmem_heap_keep_gen(pool) != gen)
+			dropped = true;
+		if (rmem_heap_slab_drop(pool))
 			dropped = true;
 		if (dropped && rmem_heap_cma_room(pool, buffer->size))
 			page = rmem_heap_cma_alloc(pool, buffer->size, &dma);
@@ -366,7 +373,7 @@ static int rmem_heap_reusable_get(struct rmem_heap_buffer *buffer)
 	return 0;
 }
 
-/* Give the pages back to CMA; undoes rmem_heap_reusable_get(). */
+/* Give the pages back to their slab or CMA; undoes rmem_heap_reusable_get(). */
 static void rmem_heap_reusable_put(struct rmem_heap_buffer *buffer)
 {
 	struct rmem_heap_pool *pool = buffer->pool;
@@ -374,6 +381,8 @@ static void rmem_heap_reusable_put(struct rmem_heap_buffer *buffer)
 	if (WARN_ON(buffer->vmap_cnt) && buffer->vmap_addr)
 		vunmap(buffer->vmap_addr);
 	rmem_heap_cm_note(pool, buffer->phys, buffer->size, CM(FREE));
+	if (rmem_heap_slab_put(pool, buffer->pages, buffer->size))
+		return;
 	if (rmem_heap_keep_put(pool, buffer->pages, buffer->size, buffer->dma,
 			       rmem_heap_buffer_policy(buffer)))
 		return;

@@ -90,6 +90,7 @@ static RMEM_HEAP_STAT_ATTR(buffers);
 static RMEM_HEAP_STAT_ATTR(peak_used);
 static RMEM_HEAP_STAT_ATTR(failed);
 static RMEM_HEAP_STAT_ATTR(kept);
+static RMEM_HEAP_STAT_ATTR(slabs);
 
 /* not a stats figure: those are taken after zeroing what is pending */
 static ssize_t zero_pending_show(struct device *dev,
@@ -130,6 +131,7 @@ static struct attribute *rmem_heap_attrs[] = {
 	&rmem_heap_stat_failed.attr.attr,
 	&dev_attr_zero_pending.attr,
 	&rmem_heap_stat_kept.attr.attr,
+	&rmem_heap_stat_slabs.attr.attr,
 	&dev_attr_type.attr,
 	&dev_attr_policy.attr,
 	NULL,

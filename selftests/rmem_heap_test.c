@@ -1931,20 +1931,20 @@ TEST_F(lab, sysfs_layout)
 {
 	static const char * const nums[] = {
 		"size", "used", "free", "largest_free", "buffers", "peak_used",
-		"failed", "zero_pending", "kept",
+		"failed", "zero_pending", "kept", "slabs",
 	};
 	int i, dbg = ensure_debugfs();
 
 	for (i = 0; i < self->nheaps; i++) {
 		const struct rh_heap *h = &self->heaps[i];
-		uint64_t v[9];
+		uint64_t v[10];
 		char path[256], hdr[4096];
 		struct stat st;
 		size_t j;
 		ssize_t n;
 		int ret;
 
-		for (j = 0; j < 9; j++) {
+		for (j = 0; j < 10; j++) {
 			ret = rh_read_u64(h->name, nums[j], &v[j]);
 			EXPECT_EQ(0, ret) {
 				TH_LOG("%s/%s: %s", h->name, nums[j],
@@ -1966,7 +1966,11 @@ TEST_F(lab, sysfs_layout)
 			EXPECT_LE(v[7], v[8]) TH_LOG("%s: zero_pending beyond kept", h->name);
 		} else {
 			EXPECT_EQ(U0, v[8]) TH_LOG("%s: no-map with kept chunks", h->name);
+			EXPECT_EQ(U0, v[9]) TH_LOG("%s: no-map with slabs", h->name);
 		}
+		/* slabs hold the small buffers and are whole MiBs */
+		EXPECT_EQ(U0, v[9] % RH_MIB) TH_LOG("%s: slabs %" PRIu64, h->name, v[9]);
+		EXPECT_LE(v[9], v[0]);
 		/* at most half of the region (rmem_heap_keep.c) */
 		EXPECT_LE(v[8], v[0] / 2);
 
@@ -2436,6 +2440,134 @@ TEST_F_TIMEOUT(lab, reusable_keep, 120)
 	close(hfd);
 }
 
+/* smallest power of two >= @x */
+static uint64_t pow2_up(uint64_t x)
+{
+	uint64_t p = 1;
+
+	while (p < x)
+		p <<= 1;
+	return p;
+}
+
+/*
+ * Allocate @len on @hfd, check that it reads zero and lies at an offset
+ * of its region aligned to @len rounded up to a power of two, and fill it
+ * with @fill.  Returns the dma-buf fd, or -1 (the failure logged).
+ */
+static int __slab_buffer(struct __test_metadata *_metadata, int hfd,
+			 const char *heap, size_t len, int fill)
+{
+	struct dbg_entry e;
+	unsigned char *p;
+	char name[64];
+	size_t bad;
+	int fd, ret;
+
+	ret = rh_alloc(hfd, len, &fd);
+	EXPECT_EQ(0, ret) TH_LOG("%s: %zu bytes: %s", heap, len, strerror(-ret));
+	if (ret)
+		return -1;
+	set_unique_name(fd, "slab", name, sizeof(name));
+	EXPECT_EQ(0, dbg_lookup(heap, name, &e)) TH_LOG("%s: %s not in debugfs", heap, name);
+	EXPECT_EQ(U0, e.offset % pow2_up(len))
+		TH_LOG("%s: %zu bytes at offset %#" PRIx64, heap, len, e.offset);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	EXPECT_TRUE(p != MAP_FAILED);
+	if (p == MAP_FAILED) {
+		close(fd);
+		return -1;
+	}
+	rh_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW);
+	bad = find_nonzero(p, len);
+	EXPECT_EQ(len, bad) TH_LOG("%s: %zu bytes at %#" PRIx64 " read 0x%02x at %zu",
+				   heap, len, e.offset, p[bad], bad);
+	memset(p, fill, len);
+	rh_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW);
+	munmap(p, len);
+	return fd;
+}
+#define slab_buffer(hfd, heap, len, fill) __slab_buffer(_metadata, hfd, heap, len, fill)
+
+/*
+ * Buffers of up to 64 KiB of a reusable region are cut from slabs of
+ * 1 MiB (rmem_heap_slab.c), by both cache policies of the region: each
+ * reads zero whatever the buffer before it there left, lies at an offset
+ * aligned to its size rounded up to a power of two (so it never straddles
+ * two slabs), and the slabs hold what they cut; once all are freed at
+ * most one empty slab stays, and a whole-region allocation takes that
+ * back too.
+ */
+#define SLAB_BUFS	150
+#define SLAB_AGAIN	8
+
+TEST_F_TIMEOUT(lab, reusable_slabs, 120)
+{
+	static const size_t sizes[] = { 4096, 12288, 32768, 65536, 8192 };
+	const struct rh_heap *hc = NULL, *hu = NULL;
+	int fds[SLAB_BUFS], again[SLAB_AGAIN], hfd[2], i, fd, ret;
+	uint64_t small = 0, slabs;
+
+	ASSERT_EQ(0, ensure_debugfs());
+	for (i = 0; i < self->nheaps; i++) {
+		const struct rh_heap *h = &self->heaps[i];
+
+		if (h->reusable == 1 && h->policy == RH_CACHED && !hc)
+			hc = h;
+		if (h->reusable == 1 && h->policy == RH_UNCACHED && !hu)
+			hu = h;
+	}
+	ASSERT_TRUE(hc) TH_LOG("no cached reusable heap of ours");
+	ASSERT_GE(hc->size, 8 * RH_MIB) TH_LOG("%s: too small to cut slabs", hc->name);
+	ASSERT_EQ((uint64_t)4096, page_sz()) TH_LOG("sizes assume 4 KiB pages");
+	hfd[0] = open_heap(hc->name);
+	ASSERT_LE(0, hfd[0]);
+	/* a twin of the other cache policy cuts from the same slabs */
+	hfd[1] = hu && hu->size == hc->size ? open_heap(hu->name) : hfd[0];
+	ASSERT_LE(0, hfd[1]);
+
+	for (i = 0; i < SLAB_BUFS; i++) {
+		int h = i % 3 == 2;
+
+		fds[i] = slab_buffer(hfd[h], h ? hu->name : hc->name, sizes[i % 5], 0xa5);
+		ASSERT_LE(0, fds[i]) TH_LOG("buffer %d", i);
+		small += sizes[i % 5];
+	}
+	slabs = attr(hc->name, "slabs");
+	TH_LOG("%s: %d buffers, %" PRIu64 " KiB, in %" PRIu64 " KiB of slabs",
+	       hc->name, SLAB_BUFS, small / RH_KIB, slabs / RH_KIB);
+	EXPECT_LE(small, slabs);
+	EXPECT_LE(slabs, small * 2 + RH_MIB) TH_LOG("%s: slabs hold far more than they cut",
+						  hc->name);
+
+	/* in the holes of every other one freed: aligned, zeroed again */
+	for (i = 0; i < SLAB_BUFS; i += 2)
+		close(fds[i]);
+	for (i = 0; i < SLAB_AGAIN; i++) {
+		again[i] = slab_buffer(hfd[i % 2], i % 2 ? hu->name : hc->name, 32 * RH_KIB, 0x3c);
+		EXPECT_LE(0, again[i]);
+	}
+	EXPECT_LE(attr(hc->name, "slabs"), slabs) TH_LOG("%s: new slabs while holes fit",
+						       hc->name);
+	for (i = 0; i < SLAB_AGAIN; i++)
+		if (again[i] >= 0)
+			close(again[i]);
+	for (i = 1; i < SLAB_BUFS; i += 2)
+		close(fds[i]);
+	EXPECT_GE(RH_MIB, attr(hc->name, "slabs")) TH_LOG("%s: more than one empty slab",
+							  hc->name);
+
+	/* the whole region: the empty slab goes back to CMA first */
+	ret = rh_alloc(hfd[0], hc->size, &fd);
+	EXPECT_EQ(0, ret) TH_LOG("%s: whole region after slabs: %s", hc->name, strerror(-ret));
+	if (!ret)
+		close(fd);
+	EXPECT_EQ(U0, attr(hc->name, "slabs"));
+	if (hfd[1] != hfd[0])
+		close(hfd[1]);
+	close(hfd[0]);
+}
+
 /*
  * One frame cycle on @hfd: allocate @len, check that it reads zero, fill
  * it with @fill and free it.  Returns the offset of the first nonzero
@@ -2539,7 +2671,7 @@ TEST_F_TIMEOUT(lab, reusable_other_policy, 120)
  * zeroed by the allocation or is new; two chunks take turns, so at most
  * two of the size are kept, also when they are half of the region.  A
  * small buffer freed beside them is kept too (its own allowance), a
- * 256 KiB one is not.
+ * 256 KiB one is not, nor one of 64 KiB or less (cut from a slab).
  */
 TEST_F_TIMEOUT(lab, reusable_turns, 120)
 {
@@ -2600,26 +2732,35 @@ TEST_F_TIMEOUT(lab, reusable_turns, 120)
 		EXPECT_EQ(0, bad_cycles) TH_LOG("%s: %d of 8 new buffers not zero", h->name, bad_cycles);
 		EXPECT_EQ(2 * quarter, most);
 
-		/* small buffers beside the two frames: kept and reused */
+		/*
+		 * Small buffers beside the two frames: kept and reused (128
+		 * KiB: up to 64 KiB they are cut from slabs, never kept).
+		 */
 		for (k = 0; k < 3; k++) {
 			fd = -1;
-			EXPECT_EQ(0, rh_alloc(hfd, 4 * RH_KIB, &fd));
+			EXPECT_EQ(0, rh_alloc(hfd, 128 * RH_KIB, &fd));
 			if (fd >= 0)
 				close(fd);
-			EXPECT_EQ(2 * quarter + 4 * RH_KIB, attr(h->name, "kept"))
-				TH_LOG("%s: 4 KiB freed beside two kept frames, round %d",
+			EXPECT_EQ(2 * quarter + 128 * RH_KIB, attr(h->name, "kept"))
+				TH_LOG("%s: 128 KiB freed beside two kept frames, round %d",
 				       h->name, k);
 		}
+		fd = -1;
+		EXPECT_EQ(0, rh_alloc(hfd, 4 * RH_KIB, &fd));
+		if (fd >= 0)
+			close(fd);
+		EXPECT_EQ(2 * quarter + 128 * RH_KIB, attr(h->name, "kept"))
+			TH_LOG("%s: a 4 KiB buffer from a slab kept", h->name);
 		/* one the background zeroes is not */
 		fd = -1;
 		EXPECT_EQ(0, rh_alloc(hfd, 256 * RH_KIB, &fd));
 		if (fd >= 0)
 			close(fd);
-		EXPECT_EQ(2 * quarter + 4 * RH_KIB, attr(h->name, "kept"))
+		EXPECT_EQ(2 * quarter + 128 * RH_KIB, attr(h->name, "kept"))
 			TH_LOG("%s: a 256 KiB chunk kept beyond half the region", h->name);
 		/* a free under the old keep_ms sets the timer back to it */
 		EXPECT_EQ(0, rh_write_file(KEEP_MS_PARAM, keep_ms));
-		if (!rh_alloc(hfd, 4 * RH_KIB, &fd))
+		if (!rh_alloc(hfd, 128 * RH_KIB, &fd))
 			close(fd);
 		close(hfd);
 	}
