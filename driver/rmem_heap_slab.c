@@ -140,7 +140,7 @@ static bool rmem_heap_slab_grow(struct rmem_heap_pool *pool)
 		return false;
 	offset = page_to_phys(page) - pool->base;
 	/* a slab must be one of the allocator's slab ranges */
-	if (offset % RMEM_HEAP_SLAB) {
+	if (offset % RMEM_HEAP_SLAB || offset / RMEM_HEAP_SLAB >= pool->nr_slabs) {
 		rmem_heap_cma_free(pool, page, RMEM_HEAP_SLAB, dma);
 		return false;
 	}
@@ -233,7 +233,9 @@ bool rmem_heap_slab_put(struct rmem_heap_pool *pool, struct page *page,
 	struct rmem_heap_slab *slab;
 	bool spare;
 
-	if (!rmem_heap_slab_fits(pool, size))
+	/* CMA's own pages may lie in the region's tail, beyond every slab */
+	if (!rmem_heap_slab_fits(pool, size) ||
+	    offset / RMEM_HEAP_SLAB >= pool->nr_slabs)
 		return false;
 	mutex_lock(&pool->lock);
 	slab = &pool->slabs[offset / RMEM_HEAP_SLAB];
