@@ -4,8 +4,9 @@ Builds kernels without the debug options and KASAN (they would dominate
 every figure), boots them with the lab's default overlay and runs
 rmem_heap_bench, which measures our heaps beside the kernel's own system
 and CMA heaps in the same boot and prints ratios to one memset; on
-virt-scale (1 GiB regions, lab/machines/virt-scale.conf) only its scale
-figures, 10,000 live buffers per heap.  The
+virt-scale (1 GiB regions, lab/machines/virt-scale.conf) only the
+figures right after probe (a 1 GiB region still being zeroed) and at
+scale, 10,000 live buffers per heap.  The
 report (a markdown table and one SVG chart per kernel and machine, see
 lab/benchreport.py) goes to Documentation/bench/.
 
@@ -57,7 +58,7 @@ def body(t, _res):
 def bench_boot(k, m, out, what):
     """One boot of rmem_heap_bench: its parsed figures, {} if the machine is
     not arm64, None if the benchmark did not finish."""
-    # a bench-only machine (large regions) gives the scale figures
+    # a bench-only machine (large regions): after probe and scale (-s)
     cmd = "rmem_heap_bench -s\n" if machine.Machine(m).bench_only else "rmem_heap_bench\n"
     sc = scenario.prepare(k, m, body, out, debug=False, command=cmd)
     if sc["machine"].arch != "arm64":

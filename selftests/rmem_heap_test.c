@@ -2328,6 +2328,18 @@ static uint64_t __wait_unkept(struct __test_metadata *_metadata,
 }
 #define wait_unkept(heap, ms) __wait_unkept(_metadata, heap, ms)
 
+/* The first reusable heap of ours with @policy, or NULL. */
+static const struct rh_heap *reusable_heap(const struct rh_heap *heaps, int n,
+					   int policy)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (heaps[i].reusable == 1 && heaps[i].policy == policy)
+			return &heaps[i];
+	return NULL;
+}
+
 /*
  * A freed reusable buffer is kept for the next one of its size: that one
  * reads zero, a whole-region allocation still succeeds at once (also while
@@ -2338,18 +2350,14 @@ TEST_F_TIMEOUT(lab, reusable_keep, 120)
 {
 	char val[32];
 	unsigned int ms;
-	const struct rh_heap *h;
+	const struct rh_heap *h = reusable_heap(self->heaps, self->nheaps, RH_CACHED);
 	unsigned char *p;
 	long long live, back;
 	uint64_t chunk;
 	size_t bad;
 	int i, hfd, fd, ret, fails;
 
-	for (i = 0; i < self->nheaps; i++)
-		if (self->heaps[i].reusable == 1 && self->heaps[i].policy == RH_CACHED)
-			break;
-	ASSERT_LT(i, self->nheaps) TH_LOG("no cached reusable heap of ours");
-	h = &self->heaps[i];
+	ASSERT_TRUE(h) TH_LOG("no cached reusable heap of ours");
 	ASSERT_LT(0, rh_read_file(KEEP_MS_PARAM, val, sizeof(val)))
 		TH_LOG("%s: %s", KEEP_MS_PARAM, strerror(errno));
 	ms = (unsigned int)strtoul(val, NULL, 10);
@@ -2504,19 +2512,12 @@ static int __slab_buffer(struct __test_metadata *_metadata, int hfd,
 TEST_F_TIMEOUT(lab, reusable_slabs, 120)
 {
 	static const size_t sizes[] = { 4096, 12288, 32768, 65536, 8192 };
-	const struct rh_heap *hc = NULL, *hu = NULL;
+	const struct rh_heap *hc = reusable_heap(self->heaps, self->nheaps, RH_CACHED);
+	const struct rh_heap *hu = reusable_heap(self->heaps, self->nheaps, RH_UNCACHED);
 	int fds[SLAB_BUFS], again[SLAB_AGAIN], hfd[2], i, fd, ret;
 	uint64_t small = 0, slabs;
 
 	ASSERT_EQ(0, ensure_debugfs());
-	for (i = 0; i < self->nheaps; i++) {
-		const struct rh_heap *h = &self->heaps[i];
-
-		if (h->reusable == 1 && h->policy == RH_CACHED && !hc)
-			hc = h;
-		if (h->reusable == 1 && h->policy == RH_UNCACHED && !hu)
-			hu = h;
-	}
 	ASSERT_TRUE(hc) TH_LOG("no cached reusable heap of ours");
 	ASSERT_GE(hc->size, 8 * RH_MIB) TH_LOG("%s: too small to cut slabs", hc->name);
 	ASSERT_EQ((uint64_t)4096, page_sz()) TH_LOG("sizes assume 4 KiB pages");
@@ -2604,20 +2605,13 @@ static size_t frame_cycle(int hfd, size_t len, int fill)
  */
 TEST_F_TIMEOUT(lab, reusable_other_policy, 120)
 {
-	const struct rh_heap *c = NULL, *u = NULL;
+	const struct rh_heap *c = reusable_heap(self->heaps, self->nheaps, RH_CACHED);
+	const struct rh_heap *u = reusable_heap(self->heaps, self->nheaps, RH_UNCACHED);
 	char keep_ms[32];
-	int i, k, hfd[2], fd;
+	int k, hfd[2], fd;
 	unsigned char *p;
 	size_t bad;
 
-	for (i = 0; i < self->nheaps; i++) {
-		const struct rh_heap *h = &self->heaps[i];
-
-		if (h->reusable == 1 && h->policy == RH_CACHED && !c)
-			c = h;
-		if (h->reusable == 1 && h->policy == RH_UNCACHED && !u)
-			u = h;
-	}
 	ASSERT_TRUE(c && u) TH_LOG("no cached and uncached reusable heaps of ours");
 	hfd[0] = open_heap(c->name);
 	hfd[1] = open_heap(u->name);
