@@ -72,7 +72,6 @@ struct rmem_heap_slab;
  * @alloc_ready: @alloc has been initialised
  * @slabs:       the slabs of a reusable region, one per slab-sized range,
  *               or NULL when it cuts none (rmem_heap_slab.c)
- * @nr_slabs:    entries of @slabs
  * @slab_bytes:  bytes of slabs taken from CMA
  * @slab_used:   bytes of live buffers in slabs
  * @slab_empty:  slabs with no buffer
@@ -128,7 +127,6 @@ struct rmem_heap_pool {
 	struct rmem_heap_alloc alloc;
 	bool alloc_ready;
 	struct rmem_heap_slab *slabs;
-	unsigned int nr_slabs;
 	u64 slab_bytes;
 	u64 slab_used;
 	unsigned int slab_empty;
@@ -323,7 +321,7 @@ int rmem_heap_buffer_cpu_access(struct dma_buf *dmabuf, u64 offset, u64 len,
 
 /* rmem_heap_cma.c */
 struct page *rmem_heap_cma_alloc(struct rmem_heap_pool *pool, size_t size,
-				 dma_addr_t *dma);
+				 dma_addr_t *dma, bool zero);
 void rmem_heap_cma_free(struct rmem_heap_pool *pool, struct page *page,
 			size_t size, dma_addr_t dma);
 void rmem_heap_cma_zero(struct page *page, size_t size);

@@ -44,7 +44,8 @@ void rmem_heap_cma_zero(struct page *page, size_t size)
 }
 
 static struct page *rmem_heap_cma_alloc_area(struct rmem_heap_pool *pool,
-					     size_t size, dma_addr_t *dma)
+					     size_t size, dma_addr_t *dma,
+					     bool zero)
 {
 #if RMEM_HEAP_HAVE_CMA
 	struct cma *cma = dev_get_cma_area(pool->dev);
@@ -60,7 +61,8 @@ static struct page *rmem_heap_cma_alloc_area(struct rmem_heap_pool *pool,
 		page = cma_alloc(cma, count, align, true);
 	if (!page)
 		return NULL;
-	rmem_heap_cma_zero(page, size);
+	if (zero)
+		rmem_heap_cma_zero(page, size);
 	*dma = dma_map_page_attrs(pool->dev, page, 0, size, DMA_BIDIRECTIONAL,
 				  DMA_ATTR_SKIP_CPU_SYNC);
 	if (dma_mapping_error(pool->dev, *dma)) {
@@ -100,10 +102,13 @@ free_pages:
 }
 
 /**
- * rmem_heap_cma_alloc() - pages of a reusable region, zeroed
+ * rmem_heap_cma_alloc() - pages of a reusable region
  * @pool: the pool
  * @size: bytes, a multiple of the page size
  * @dma:  set to the pool device's DMA address of the pages
+ * @zero: zero them (dma_alloc_pages() always does); false where the
+ *        caller zeroes what it hands out (slabs) or hands out nothing
+ *        (the anchor page)
  *
  * A miss never falls back to system RAM: cma_alloc() takes only the area,
  * and dma_alloc_pages() (whose dma-direct falls back to the page
@@ -113,10 +118,10 @@ free_pages:
  * Return: the first page, or NULL.
  */
 struct page *rmem_heap_cma_alloc(struct rmem_heap_pool *pool, size_t size,
-				 dma_addr_t *dma)
+				 dma_addr_t *dma, bool zero)
 {
 	if (rmem_heap_cma_use_area(pool))
-		return rmem_heap_cma_alloc_area(pool, size, dma);
+		return rmem_heap_cma_alloc_area(pool, size, dma, zero);
 	return rmem_heap_cma_alloc_dma(pool, size, dma);
 }
 
@@ -209,7 +214,7 @@ bool rmem_heap_anchor_take(struct rmem_heap_pool *pool, size_t size)
 	if (!want || !room)
 		return room;
 
-	page = rmem_heap_cma_alloc(pool, PAGE_SIZE, &dma);
+	page = rmem_heap_cma_alloc(pool, PAGE_SIZE, &dma, false);
 	if (!page)
 		return room;
 

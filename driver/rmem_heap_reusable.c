@@ -330,7 +330,7 @@ static int rmem_heap_reusable_get(struct rmem_heap_buffer *buffer)
 					   &cleans);
 	kept = page;
 	if (!page && rmem_heap_anchor_take(pool, buffer->size))
-		page = rmem_heap_cma_alloc(pool, buffer->size, &dma);
+		page = rmem_heap_cma_alloc(pool, buffer->size, &dma, true);
 	if (!page) {
 		/*
 		 * What the pool holds back, or was giving back meanwhile, may
@@ -343,7 +343,7 @@ static int rmem_heap_reusable_get(struct rmem_heap_buffer *buffer)
 		if (rmem_heap_slab_drop(pool))
 			dropped = true;
 		if (dropped && rmem_heap_cma_room(pool, buffer->size))
-			page = rmem_heap_cma_alloc(pool, buffer->size, &dma);
+			page = rmem_heap_cma_alloc(pool, buffer->size, &dma, true);
 	}
 	if (!page) {
 		rmem_heap_pool_failed(pool);

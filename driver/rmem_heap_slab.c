@@ -79,7 +79,6 @@ void rmem_heap_slab_setup(struct rmem_heap_pool *pool)
 	    rmem_heap_alloc_get(&pool->alloc, pool->size - (u64)nr * RMEM_HEAP_SLAB,
 				PAGE_SIZE, &offset))
 		goto free_slabs;
-	pool->nr_slabs = nr;
 	return;
 
 free_slabs:
@@ -135,12 +134,14 @@ static bool rmem_heap_slab_grow(struct rmem_heap_pool *pool)
 
 	if (!rmem_heap_cma_room(pool, RMEM_HEAP_SLAB))
 		return false;
-	page = rmem_heap_cma_alloc(pool, RMEM_HEAP_SLAB, &dma);
+	/* each buffer cut from it is zeroed then (rmem_heap_slab_take()) */
+	page = rmem_heap_cma_alloc(pool, RMEM_HEAP_SLAB, &dma, false);
 	if (!page)
 		return false;
 	offset = page_to_phys(page) - pool->base;
 	/* a slab must be one of the allocator's slab ranges */
-	if (offset % RMEM_HEAP_SLAB || offset / RMEM_HEAP_SLAB >= pool->nr_slabs) {
+	if (offset % RMEM_HEAP_SLAB ||
+	    offset / RMEM_HEAP_SLAB >= pool->size / RMEM_HEAP_SLAB) {
 		rmem_heap_cma_free(pool, page, RMEM_HEAP_SLAB, dma);
 		return false;
 	}
@@ -235,7 +236,7 @@ bool rmem_heap_slab_put(struct rmem_heap_pool *pool, struct page *page,
 
 	/* CMA's own pages may lie in the region's tail, beyond every slab */
 	if (!rmem_heap_slab_fits(pool, size) ||
-	    offset / RMEM_HEAP_SLAB >= pool->nr_slabs)
+	    offset / RMEM_HEAP_SLAB >= pool->size / RMEM_HEAP_SLAB)
 		return false;
 	mutex_lock(&pool->lock);
 	slab = &pool->slabs[offset / RMEM_HEAP_SLAB];
@@ -285,5 +286,4 @@ void rmem_heap_slab_stop(struct rmem_heap_pool *pool)
 	WARN_ON(pool->slab_bytes);
 	kfree(pool->slabs);
 	pool->slabs = NULL;
-	pool->nr_slabs = 0;
 }
