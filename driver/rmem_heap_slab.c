@@ -7,9 +7,9 @@
  * thousands of small buffers freed in between, a 32 KiB buffer took six
  * to eight times its time on an empty region (Documentation/rmem-heap.rst,
  * "make bench").  Buffers of up to RMEM_HEAP_SLAB_MAX come instead from
- * slabs: RMEM_HEAP_SLAB chunks taken from CMA (as a buffer would be) and
- * cut with the range allocator the no-map regions use, whose first fit
- * takes O(log n).
+ * slabs: RMEM_HEAP_SLAB chunks taken from CMA (not zeroed: what is cut
+ * from them is) and cut with the range allocator the no-map regions use,
+ * whose first fit takes O(log n).
  *
  * The allocator spans the whole region; what is not a slab is held in
  * RMEM_HEAP_SLAB records, so only slab space is ever free in it.  A buffer
