@@ -70,6 +70,13 @@
 #define rmem_heap_unbound_wq	system_unbound_wq
 #endif
 
+/* a per-CPU workqueue's flag: 7.x warns when it is not given */
+#if RMEM_HEAP_HAVE_WQ_PERCPU
+#define RMEM_HEAP_WQ_PERCPU	WQ_PERCPU
+#else
+#define RMEM_HEAP_WQ_PERCPU	0
+#endif
+
 /* class devnode() callback argument: const since 6.2 */
 #if RMEM_HEAP_DEVNODE_CONST
 #define RMEM_HEAP_DEVNODE_DEV	const struct device

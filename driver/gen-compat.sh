@@ -96,6 +96,10 @@ echo '/* system_dfl_wq, which replaces system_unbound_wq (6.12.y, 6.18+) */'
 define RMEM_HEAP_HAVE_SYSTEM_DFL_WQ \
 	"$(has "$inc/workqueue.h" 'extern struct workqueue_struct \*system_dfl_wq;')"
 
+echo '/* WQ_PERCPU, without which 7.x warns about a per-CPU workqueue (6.12.y, 6.17+) */'
+define RMEM_HEAP_HAVE_WQ_PERCPU \
+	"$(has "$inc/workqueue.h" 'WQ_PERCPU[[:space:]]*=')"
+
 # vmf_insert_pfn_pmd(): exported since 4.x; a PMD entry per 2 MiB for a
 # pfn mapping needs the huge_fault(vmf, order) form (6.6+) and, at run time,
 # CONFIG_ARCH_SUPPORTS_PMD_PFNMAP (compat.h checks that Kconfig symbol)

@@ -340,6 +340,8 @@ bool rmem_heap_slab_put(struct rmem_heap_pool *pool, struct page *page,
 bool rmem_heap_slab_drop(struct rmem_heap_pool *pool);
 
 /* rmem_heap_keep.c */
+int rmem_heap_keep_init(void);
+void rmem_heap_keep_exit(void);
 void rmem_heap_keep_setup(struct rmem_heap_pool *pool);
 void rmem_heap_keep_stop(struct rmem_heap_pool *pool);
 bool rmem_heap_keep_put(struct rmem_heap_pool *pool, struct page *page,
