@@ -340,8 +340,6 @@ bool rmem_heap_slab_put(struct rmem_heap_pool *pool, struct page *page,
 bool rmem_heap_slab_drop(struct rmem_heap_pool *pool);
 
 /* rmem_heap_keep.c */
-int rmem_heap_keep_init(void);
-void rmem_heap_keep_exit(void);
 void rmem_heap_keep_setup(struct rmem_heap_pool *pool);
 void rmem_heap_keep_stop(struct rmem_heap_pool *pool);
 bool rmem_heap_keep_put(struct rmem_heap_pool *pool, struct page *page,
@@ -354,6 +352,10 @@ bool rmem_heap_keep_drop(struct rmem_heap_pool *pool);
 unsigned long rmem_heap_keep_gen(struct rmem_heap_pool *pool);
 
 /* rmem_heap_zero.c */
+extern struct workqueue_struct *rmem_heap_zero_wq;
+int rmem_heap_zero_init(void);
+void rmem_heap_zero_exit(void);
+int rmem_heap_zero_cpu(void);
 void rmem_heap_zero_setup(struct rmem_heap_pool *pool);
 int rmem_heap_zero_start(struct rmem_heap_pool *pool);
 void rmem_heap_zero_stop(struct rmem_heap_pool *pool);

@@ -25,17 +25,13 @@
  * pages instead, so that from then on two chunks take turns, one zeroed
  * while the other is used.
  *
- * The work item runs on another CPU than the freeing task's, on a per-CPU
- * workqueue of its own: that task is likely to allocate the next frame at
- * once, and an unbound worker woken on its CPU preempts it for the whole
- * chunk (the scheduler looks for an idle CPU only within a shared-cache
- * domain, which a device tree without cache nodes does not describe).
+ * The work item runs on another CPU than the freeing task's, which is
+ * likely to allocate the next frame at once (rmem_heap_zero_cpu()).
  */
 
 #include <linux/jiffies.h>
 #include <linux/list.h>
 #include <linux/moduleparam.h>
-#include <linux/sched/isolation.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
@@ -57,9 +53,6 @@ MODULE_PARM_DESC(keep_ms,
 #define RMEM_HEAP_KEEP_SHIFT	2
 #define RMEM_HEAP_KEEP_PAIR_SHIFT	1
 #define RMEM_HEAP_KEEP_SMALL_SHIFT	4
-
-/* zeroes kept chunks: per-CPU, each item long and CPU-bound */
-static struct workqueue_struct *rmem_heap_keep_wq;
 
 /* smallest chunk zeroed in the background, and the pieces it is zeroed in */
 #define RMEM_HEAP_KEEP_BG_MIN	SZ_256K
@@ -314,26 +307,6 @@ static void rmem_heap_keep_zero_work(struct work_struct *work)
 	}
 }
 
-/*
- * The CPU to zero a chunk on: the next online one after the caller's that
- * may run kernel work (not isolated), else the caller's own.  A CPU
- * going offline meanwhile only moves the work elsewhere.
- */
-static int rmem_heap_keep_cpu(void)
-{
-	const struct cpumask *wq = housekeeping_cpumask(HK_TYPE_WQ);
-	const struct cpumask *domain = housekeeping_cpumask(HK_TYPE_DOMAIN);
-	int this = raw_smp_processor_id();
-	int cpu;
-
-	for_each_cpu_wrap(cpu, cpu_online_mask, this + 1) {
-		if (cpu != this && cpumask_test_cpu(cpu, wq) &&
-		    cpumask_test_cpu(cpu, domain))
-			return cpu;
-	}
-	return this;
-}
-
 /**
  * rmem_heap_keep_put() - keep a freed reusable buffer's chunk
  * @pool:   the pool
@@ -384,7 +357,7 @@ bool rmem_heap_keep_put(struct rmem_heap_pool *pool, struct page *page,
 		pool->kept_dirty += size;
 	mutex_unlock(&pool->lock);
 	if (rmem_heap_keep_bg(size))
-		queue_work_on(rmem_heap_keep_cpu(), rmem_heap_keep_wq,
+		queue_work_on(rmem_heap_zero_cpu(), rmem_heap_zero_wq,
 			      &pool->keep_zero_work);
 	return true;
 }
@@ -491,29 +464,6 @@ again:
 	/* else zeroed for the other policy: the caller prepares it again */
 	kfree(found);
 	return page;
-}
-
-/**
- * rmem_heap_keep_init() - create the workqueue that zeroes kept chunks
- *
- * Return: 0 or -ENOMEM.
- */
-int rmem_heap_keep_init(void)
-{
-	rmem_heap_keep_wq = alloc_workqueue("rmem_heap_keep",
-					    WQ_CPU_INTENSIVE |
-					    RMEM_HEAP_WQ_PERCPU, 0);
-	return rmem_heap_keep_wq ? 0 : -ENOMEM;
-}
-
-/**
- * rmem_heap_keep_exit() - destroy the workqueue that zeroes kept chunks
- *
- * Every pool is gone by then (rmem_heap_keep_stop() cancelled its work).
- */
-void rmem_heap_keep_exit(void)
-{
-	destroy_workqueue(rmem_heap_keep_wq);
 }
 
 /**

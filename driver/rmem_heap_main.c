@@ -443,13 +443,13 @@ static int __init rmem_heap_init(void)
 {
 	int ret;
 
-	ret = rmem_heap_keep_init();
+	ret = rmem_heap_zero_init();
 	if (ret)
 		return ret;
 
 	ret = rmem_heap_sysfs_init();
 	if (ret)
-		goto exit_keep;
+		goto exit_zero;
 
 	if (!RMEM_HEAP_DMA_HEAP_MODE) {
 		ret = rmem_heap_cdev_init();
@@ -477,8 +477,8 @@ exit_debugfs:
 		rmem_heap_cdev_exit();
 exit_sysfs:
 	rmem_heap_sysfs_exit();
-exit_keep:
-	rmem_heap_keep_exit();
+exit_zero:
+	rmem_heap_zero_exit();
 	return ret;
 }
 module_init(rmem_heap_init);
@@ -491,7 +491,7 @@ static void __exit rmem_heap_exit(void)
 	if (!RMEM_HEAP_DMA_HEAP_MODE)
 		rmem_heap_cdev_exit();
 	rmem_heap_sysfs_exit();
-	rmem_heap_keep_exit();
+	rmem_heap_zero_exit();
 }
 module_exit(rmem_heap_exit);
 

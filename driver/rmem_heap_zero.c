@@ -28,6 +28,13 @@
  * scarce); a dma-coherent pool uses write-back mappings.  A freed cached
  * buffer's extent is zeroed through a write-back mapping and flushed
  * (Documentation/rmem-heap.rst, "CPU caches").
+ *
+ * Background zeroing, here and of kept reusable chunks (rmem_heap_keep.c),
+ * runs on another CPU than the task that queued it, on a per-CPU
+ * workqueue of the driver's: that task frees or allocates the next buffer
+ * at once, and an unbound worker the scheduler wakes on its CPU (it looks
+ * for an idle CPU only within a shared-cache domain, which a device tree
+ * without cache nodes does not describe) preempts it for the whole chunk.
  */
 
 #include <linux/dma-map-ops.h>
@@ -35,6 +42,7 @@
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/sched/isolation.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 
@@ -54,6 +62,9 @@
 #define RMEM_HEAP_ZERO_HOLD_POLL	msecs_to_jiffies(50)
 
 #define CM(ev)	RMEM_HEAP_CM_##ev
+
+/* background zeroing: per-CPU, each item long and CPU-bound */
+struct workqueue_struct *rmem_heap_zero_wq;
 
 /* Debug knobs (debugfs .zeroing/, for tests): see rmem_heap.h. */
 bool rmem_heap_zero_hold;
@@ -205,6 +216,53 @@ static int rmem_heap_zero_chunk_locked(struct rmem_heap_pool *pool)
 	return ret ? ret : 1;
 }
 
+/**
+ * rmem_heap_zero_init() - create the workqueue that zeroes in the background
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int rmem_heap_zero_init(void)
+{
+	rmem_heap_zero_wq = alloc_workqueue("rmem_heap_zero",
+					    WQ_CPU_INTENSIVE |
+					    RMEM_HEAP_WQ_PERCPU, 0);
+	return rmem_heap_zero_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * rmem_heap_zero_exit() - destroy the workqueue that zeroes in the background
+ *
+ * Every pool is gone by then: their work was cancelled.
+ */
+void rmem_heap_zero_exit(void)
+{
+	destroy_workqueue(rmem_heap_zero_wq);
+}
+
+/**
+ * rmem_heap_zero_cpu() - the CPU to zero on for the calling task
+ *
+ * The next online CPU after the caller's that may run kernel work (not
+ * isolated), else the caller's own.  A CPU going offline meanwhile only
+ * moves the work elsewhere.
+ *
+ * Return: a CPU number for queue_work_on() on &rmem_heap_zero_wq.
+ */
+int rmem_heap_zero_cpu(void)
+{
+	const struct cpumask *wq = housekeeping_cpumask(HK_TYPE_WQ);
+	const struct cpumask *domain = housekeeping_cpumask(HK_TYPE_DOMAIN);
+	int this = raw_smp_processor_id();
+	int cpu;
+
+	for_each_cpu_wrap(cpu, cpu_online_mask, this + 1) {
+		if (cpu != this && cpumask_test_cpu(cpu, wq) &&
+		    cpumask_test_cpu(cpu, domain))
+			return cpu;
+	}
+	return this;
+}
+
 static void rmem_heap_zero_work(struct work_struct *work)
 {
 	struct rmem_heap_pool *pool = container_of(to_delayed_work(work),
@@ -213,8 +271,9 @@ static void rmem_heap_zero_work(struct work_struct *work)
 
 	/* held (debugfs): leave the dirty list to allocations, look later */
 	if (READ_ONCE(rmem_heap_zero_hold)) {
-		queue_delayed_work(rmem_heap_unbound_wq, &pool->zero_work,
-				   RMEM_HEAP_ZERO_HOLD_POLL);
+		queue_delayed_work_on(rmem_heap_zero_cpu(), rmem_heap_zero_wq,
+				      &pool->zero_work,
+				      RMEM_HEAP_ZERO_HOLD_POLL);
 		return;
 	}
 
@@ -328,8 +387,8 @@ void rmem_heap_zero_queue_locked(struct rmem_heap_pool *pool,
 
 	list_add_tail(&extent->node, &pool->dirty);
 	pool->dirty_bytes += extent->size;
-	queue_delayed_work(rmem_heap_unbound_wq, &pool->zero_work,
-			   RMEM_HEAP_ZERO_DELAY);
+	queue_delayed_work_on(rmem_heap_zero_cpu(), rmem_heap_zero_wq,
+			      &pool->zero_work, RMEM_HEAP_ZERO_DELAY);
 }
 
 /**
@@ -375,7 +434,8 @@ static int rmem_heap_zero_wait_worker_locked(struct rmem_heap_pool *pool)
 
 	if (READ_ONCE(rmem_heap_zero_hold))
 		return -ENOMEM;
-	mod_delayed_work(rmem_heap_unbound_wq, &pool->zero_work, 0);
+	mod_delayed_work_on(rmem_heap_zero_cpu(), rmem_heap_zero_wq,
+			    &pool->zero_work, 0);
 	ret = rmem_heap_zero_wait_locked(pool);
 	if (!ret && pool->zero_failed != failed)
 		ret = -ENOMEM;
@@ -415,7 +475,8 @@ int rmem_heap_zero_reclaim_locked(struct rmem_heap_pool *pool,
 					  struct rmem_heap_extent, node);
 	if (extent && (extent->size > RMEM_HEAP_ZERO_CHUNK ||
 		       !list_is_singular(&pool->dirty)))
-		mod_delayed_work(rmem_heap_unbound_wq, &pool->zero_work, 0);
+		mod_delayed_work_on(rmem_heap_zero_cpu(), rmem_heap_zero_wq,
+				    &pool->zero_work, 0);
 
 	if (extent) {
 		if (!*budget)
