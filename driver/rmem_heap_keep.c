@@ -353,12 +353,12 @@ bool rmem_heap_keep_put(struct rmem_heap_pool *pool, struct page *page,
 	rmem_heap_pool_unaccount(pool, size);
 	mod_delayed_work(rmem_heap_unbound_wq, &pool->keep_work,
 			 msecs_to_jiffies(ms));
-	if (rmem_heap_keep_bg(size))
+	if (rmem_heap_keep_bg(size)) {
 		pool->kept_dirty += size;
-	mutex_unlock(&pool->lock);
-	if (rmem_heap_keep_bg(size))
 		queue_work_on(rmem_heap_zero_cpu(), rmem_heap_zero_wq,
 			      &pool->keep_zero_work);
+	}
+	mutex_unlock(&pool->lock);
 	return true;
 }
 

@@ -41,6 +41,7 @@
 #include <linux/delay.h>
 #include <linux/io.h>
 #include <linux/mm.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/isolation.h>
 #include <linux/sizes.h>
@@ -250,17 +251,23 @@ void rmem_heap_zero_exit(void)
  */
 int rmem_heap_zero_cpu(void)
 {
-	const struct cpumask *wq = housekeeping_cpumask(HK_TYPE_WQ);
-	const struct cpumask *domain = housekeeping_cpumask(HK_TYPE_DOMAIN);
+	const struct cpumask *wq, *domain;
 	int this = raw_smp_processor_id();
-	int cpu;
+	int cpu, found = this;
 
+	/* cpuset partitions replace the domain mask under RCU (7.x) */
+	rcu_read_lock();
+	wq = housekeeping_cpumask(HK_TYPE_WQ);
+	domain = housekeeping_cpumask(HK_TYPE_DOMAIN);
 	for_each_cpu_wrap(cpu, cpu_online_mask, this + 1) {
 		if (cpu != this && cpumask_test_cpu(cpu, wq) &&
-		    cpumask_test_cpu(cpu, domain))
-			return cpu;
+		    cpumask_test_cpu(cpu, domain)) {
+			found = cpu;
+			break;
+		}
 	}
-	return this;
+	rcu_read_unlock();
+	return found;
 }
 
 static void rmem_heap_zero_work(struct work_struct *work)
