@@ -2514,7 +2514,6 @@ TEST_F_TIMEOUT(lab, reusable_slabs, 120)
 	static const size_t sizes[] = { 4096, 12288, 32768, 65536, 8192 };
 	const struct rh_heap *hc = reusable_heap(self->heaps, self->nheaps, RH_CACHED);
 	const struct rh_heap *hu = reusable_heap(self->heaps, self->nheaps, RH_UNCACHED);
-	const char *name[2];
 	int fds[SLAB_BUFS], again[SLAB_AGAIN], hfd[2], i, fd, ret;
 	uint64_t small = 0, slabs;
 
@@ -2527,15 +2526,13 @@ TEST_F_TIMEOUT(lab, reusable_slabs, 120)
 	/* a twin of the other cache policy cuts from the same slabs */
 	if (!hu || hu->size != hc->size)
 		hu = hc;
-	name[0] = hc->name;
-	name[1] = hu->name;
 	hfd[1] = hu != hc ? open_heap(hu->name) : hfd[0];
 	ASSERT_LE(0, hfd[1]);
 
 	for (i = 0; i < SLAB_BUFS; i++) {
 		int h = i % 3 == 2;
 
-		fds[i] = slab_buffer(hfd[h], name[h], sizes[i % 5], 0xa5);
+		fds[i] = slab_buffer(hfd[h], h ? hu->name : hc->name, sizes[i % 5], 0xa5);
 		ASSERT_LE(0, fds[i]) TH_LOG("buffer %d", i);
 		small += sizes[i % 5];
 	}
@@ -2550,7 +2547,7 @@ TEST_F_TIMEOUT(lab, reusable_slabs, 120)
 	for (i = 0; i < SLAB_BUFS; i += 2)
 		close(fds[i]);
 	for (i = 0; i < SLAB_AGAIN; i++) {
-		again[i] = slab_buffer(hfd[i % 2], name[i % 2], 32 * RH_KIB, 0x3c);
+		again[i] = slab_buffer(hfd[i % 2], i % 2 ? hu->name : hc->name, 32 * RH_KIB, 0x3c);
 		EXPECT_LE(0, again[i]);
 	}
 	EXPECT_LE(attr(hc->name, "slabs"), slabs) TH_LOG("%s: new slabs while holes fit",
