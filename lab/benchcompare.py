@@ -68,7 +68,7 @@ def report(rows):
     lines = ["%d of %d ratios agree within %d%%." % (good, len(rows), TOLERANCE * 100), "",
              "| figure | run A | run B | B/A | agree |", "|---|---:|---:|---:|---|"]
     for name, a, b, ok in sorted(rows, key=lambda r: r[3]):
-        lines.append("| %s | %.3f | %.3f | %.2f | %s |" % (name, a, b, b / a,
+        lines.append("| %s | %.4g | %.4g | %.2f | %s |" % (name, a, b, b / a,
                                                            "yes" if ok else "no"))
     return "\n".join(lines) + "\n"
 

@@ -107,7 +107,7 @@ def bench_lines(res):
     for kind, figs in res.items():
         for f in figs:
             lines.append("BENCH %s %s" % (kind, " ".join(
-                "%s=%s" % (k, ("%.3f" % v) if isinstance(v, float) else v)
+                "%s=%s" % (k, repr(v) if isinstance(v, float) else v)
                 for k, v in f.items())))
     return "\n".join(lines) + "\n"
 
@@ -290,13 +290,18 @@ def _alloc_table(alloc):
     for f in alloc:
         rows.setdefault((f["mode"], f["heap"], f["kind"]), {})[f["size"]] = f
     key = "rel_system" if "rel_system" in alloc[0] else "ratio"
+    # a paced run: one allocation up to 9b5c35f (reps=1), the median of three since
+    paced_reps = max([f.get("reps", 1) for f in alloc if f.get("mode") == "paced"] or [1])
     if key == "rel_system":
         intro = ("Allocation + close in rounds, each over every heap (back to back: per round "
-                 "a block of allocations, its median the run; paced: one allocation per round "
-                 "after 20 ms of busy work): the median latency and the median of the "
+                 "a block of allocations, its median the run; paced: per round %s, each after "
+                 "20 ms of busy work, %s): the median latency and the median of the "
                  "per-round ratios to the system heap's run; \"agree\": two halves of the "
-                 "rounds give ratios within 10% of each other, rounds being added until they "
-                 "do (at most 63 back to back, 39 paced):")
+                 "rounds give ratios within 10%% of each other, rounds being added until they "
+                 "do (at most 63 back to back, %d paced):") % (
+                     "%d allocations" % paced_reps if paced_reps > 1 else "one allocation",
+                     "their median the run" if paced_reps > 1 else "one alone the run",
+                     33 if paced_reps > 1 else 39)
     else:
         intro = "Allocation + close, median latency and ratio to one memset of the same size:"
     out = [intro,

@@ -88,11 +88,25 @@ class RoundsTest(unittest.TestCase):
         self.md = benchreport.markdown([("kernel 7.3, machine virt", self.res)])
         self.lines = self.md.splitlines()
 
+    def test_paced_run_of_three(self):
+        res = benchreport.parse(testdata.read_log(LOG))
+        for f in res["alloc"]:
+            if f["mode"] == "paced":
+                f["reps"] = 3
+        md = benchreport.markdown([("t", res)])
+        self.assertIn("paced: per round 3 allocations, each after 20 ms of busy work, "
+                      "their median the run", md)
+        self.assertIn("33 paced", md)
+
     def _header(self, first):
         return [l for l in self.lines if l.startswith("| %s |" % first)][0]
 
     def test_alloc_against_system(self):
         self.assertIn("per-round ratios to the system heap's run", self.md)
+        # this log's paced runs are one allocation each
+        self.assertIn("paced: per round one allocation, each after 20 ms of busy work, "
+                      "one alone the run", self.md)
+        self.assertIn("39 paced", self.md)
         head = self._header("heap | kind | mode")
         self.assertTrue(head.startswith("| heap | kind | mode | rounds | 4 KiB |"), head)
         self.assertTrue(head.endswith("| agree |"), head)
@@ -202,6 +216,17 @@ class MergeTest(unittest.TestCase):
     def test_bench_lines_read_back(self):
         m = benchreport.merge([self.res, self.res])
         self.assertEqual(benchreport.parse(benchreport.bench_lines(m)), m)
+
+    def test_small_ratios_keep_their_digits(self):
+        # a median of two boots' 0.00712 and 0.00789: three decimals would
+        # write 0.008, which another run's 0.0074 is 8% off; 0.00750 is not
+        boots = [benchreport.parse(self.text.replace(
+            "ratio_median=0.147 ratio_min=0.054", "ratio_median=%s ratio_min=0.054" % v))
+                 for v in ("0.00712", "0.00789")]
+        m = benchreport.merge(boots)
+        back = benchreport.parse(benchreport.bench_lines(m))
+        f = [x for x in back["paired"] if x["size"] == 4096][0]
+        self.assertAlmostEqual(f["ratio_median"], 0.007505, places=9)
 
 
 class WarmProbeTest(unittest.TestCase):

@@ -421,13 +421,19 @@ static void rounds_go(struct rounds *rd, int first, int more, int max)
  *    to back: per round and heap a block of allocations, each right after
  *    the previous close (our no-map heap has not zeroed freed space yet
  *    and takes other zeroed space or zeroes what it needs itself); a
- *    block's median is the run.  Paced: one allocation per round and heap,
- *    after PACE_MS of busy work (for our heaps also until zero_pending
- *    reads 0, the background zeroing a pipeline that allocates now and
- *    then leaves time for); the memset is paced alike.
+ *    block's median is the run.  Paced: PACED_BLOCK allocations per round
+ *    and heap, each after PACE_MS of busy work (for our heaps also until
+ *    zero_pending reads 0, the background zeroing a pipeline that
+ *    allocates now and then leaves time for), their median the run: one
+ *    allocation alone is too often hit by a timer tick or the guest's
+ *    drift for two runs of the benchmark to agree; the memset is paced
+ *    alike.
  */
 #define ALLOC_FIRST	15
 #define ALLOC_MORE	6
+#define PACED_BLOCK	3
+#define PACED_FIRST	15
+#define PACED_MAX	33
 #define NB		4	/* heaps in the allocation table */
 #define NB_SYSTEM	2	/* the kernel's system heap, the reference */
 
@@ -522,7 +528,7 @@ static int alloc_run(struct rounds *rd, int s, int r, uint64_t *ns)
 		/* batches of small memsets: one of 4 KiB is a microsecond */
 		size_t batch = sz >= RH_MIB ? 1 : RH_MIB / sz > 64 ? 64 : RH_MIB / sz, j;
 		uint64_t t[64], t0;
-		int i, n = c->paced ? 1 : block_len(sz);
+		int i, n = c->paced ? PACED_BLOCK : block_len(sz);
 
 		for (i = 0; i < n; i++) {
 			if (c->paced)
@@ -540,8 +546,14 @@ static int alloc_run(struct rounds *rd, int s, int r, uint64_t *ns)
 	if (c->hfd[h] < 0)
 		return c->hfd[h];
 	if (c->paced) {
-		pace(c->bh[h].name);
-		*ns = alloc_close_once(c->hfd[h], sz, &err);
+		uint64_t t[PACED_BLOCK];
+		int i;
+
+		for (i = 0; i < PACED_BLOCK && !err; i++) {
+			pace(c->bh[h].name);
+			t[i] = alloc_close_once(c->hfd[h], sz, &err);
+		}
+		*ns = err ? 0 : median(t, PACED_BLOCK);
 	} else {
 		*ns = block_ns(c->hfd[h], sz, block_len(sz), 0, &err);
 	}
@@ -566,8 +578,8 @@ static void print_alloc(const struct rounds *rd, const struct bench_heap *bh,
 	int i, s;
 
 	if (paced)
-		printf("\nalloc+close latency, paced (%d ms of busy work before each, not timed)",
-		       PACE_MS);
+		printf("\nalloc+close latency, paced (%d ms of busy work before each, not timed; a run: the median of %d)",
+		       PACE_MS, PACED_BLOCK);
 	else
 		printf("\nalloc+close latency, back to back (a run: the median of a block)");
 	printf(", %d rounds: median, and median per-round ratio to the system heap\n", rd->n);
@@ -626,10 +638,10 @@ static void print_alloc(const struct rounds *rd, const struct bench_heap *bh,
 				m.rel = vm.rel;
 			}
 			printf("BENCH alloc heap=%s kind=%s mode=%s size=%zu reps=%d rounds=%d median_ns=%"
-			       PRIu64 " memset_ns=%" PRIu64 " ratio=%.3f rel_system=%.3f rel_a=%.3f"
-			       " rel_b=%.3f agree=%d\n",
+			       PRIu64 " memset_ns=%" PRIu64 " ratio=%.5f rel_system=%.5f rel_a=%.5f"
+			       " rel_b=%.5f agree=%d\n",
 			       bh[i].name, bh[i].kind, mode_names[paced], sizes[s],
-			       paced ? 1 : block_len(sizes[s]), rd->n, f.med, m.med, m.rel,
+			       paced ? PACED_BLOCK : block_len(sizes[s]), rd->n, f.med, m.med, m.rel,
 			       f.rel, f.rel_half[0], f.rel_half[1],
 			       fig_agrees(&f, rd->ref[k] < 0));
 		}
@@ -668,7 +680,7 @@ static void bench_paired(const struct bench_heap *bh, const char *what, int pace
 	uint64_t mig0;
 	int s, i, ret, ab = strcmp(what, "paired") != 0;
 	struct rounds rd;
-	struct fig f;
+	struct fig f, fb;
 
 	printf("\n%s, paired rounds%s (per round the ratio of %s's block median to %s's;"
 	       " rounds until two halves of the rounds agree within 10%%)\n",
@@ -696,6 +708,7 @@ static void bench_paired(const struct bench_heap *bh, const char *what, int pace
 			continue;
 		}
 		rounds_fig(&rd, 0, 0, &f);
+		rounds_fig(&rd, 1, 0, &fb);
 		printf("%-8s %7d %9.2fx %9.2fx %9.2fx %6s\n", size_names[s], rd.n,
 		       f.rel, f.lo, f.hi, fig_agrees(&f, 0) ? "yes" : "no");
 		if (ab)
@@ -703,10 +716,12 @@ static void bench_paired(const struct bench_heap *bh, const char *what, int pace
 			       mode_names[paced]);
 		else
 			printf("BENCH paired ours=%s kernel=%s", bh[0].name, bh[1].name);
-		printf(" size=%zu rounds=%d block=%d ratio_median=%.3f ratio_min=%.3f"
-		       " ratio_max=%.3f ratio_a=%.3f ratio_b=%.3f agree=%d\n",
+		/* the two medians too: which heap moved when boots differ */
+		printf(" size=%zu rounds=%d block=%d ratio_median=%.5f ratio_min=%.5f"
+		       " ratio_max=%.5f ratio_a=%.5f ratio_b=%.5f a_ns=%" PRIu64
+		       " b_ns=%" PRIu64 " agree=%d\n",
 		       sizes[s], rd.n, block_len(sizes[s]), f.rel, f.lo, f.hi,
-		       f.rel_half[0], f.rel_half[1], fig_agrees(&f, 0));
+		       f.rel_half[0], f.rel_half[1], f.med, fb.med, fig_agrees(&f, 0));
 		rounds_free(&rd);
 	}
 	for (i = 0; i < 2; i++)
@@ -772,7 +787,8 @@ static void bench_alloc(struct rh_heap *hs, int nh)
 		/* one untimed round: TCG translates each path on its first run */
 		rounds_run(&rd, 0, 1);
 		memset(rd.err, 0, (size_t)rd.nser * sizeof(*rd.err));
-		rounds_go(&rd, paced ? 21 : ALLOC_FIRST, ALLOC_MORE, paced ? 39 : RD_MAX);
+		rounds_go(&rd, paced ? PACED_FIRST : ALLOC_FIRST, ALLOC_MORE,
+			  paced ? PACED_MAX : RD_MAX);
 		print_alloc(&rd, bh, paced, ms0);
 		rounds_free(&rd);
 	}
@@ -982,7 +998,7 @@ static void bench_bw(struct rh_heap *hs, int nh)
 		printf("%-20s %12.1f %8.2f %12.1f %8.2f %6s\n", h->name,
 		       BW_SIZE / (fr.med / 1e9) / 1e6, fr.rel, BW_SIZE / (fw.med / 1e9) / 1e6,
 		       fw.rel, fig_agrees(&fr, 0) && fig_agrees(&fw, 0) ? "yes" : "no");
-		printf("BENCH bw heap=%s policy=%s bytes=%zu rounds=%d read_MBps=%.1f write_MBps=%.1f read_rel=%.3f write_rel=%.3f agree=%d\n",
+		printf("BENCH bw heap=%s policy=%s bytes=%zu rounds=%d read_MBps=%.1f write_MBps=%.1f read_rel=%.5f write_rel=%.5f agree=%d\n",
 		       h->name, rh_policy_str(h->policy), (size_t)BW_SIZE, rd.n,
 		       BW_SIZE / (fr.med / 1e9) / 1e6, BW_SIZE / (fw.med / 1e9) / 1e6,
 		       fr.rel, fw.rel, fig_agrees(&fr, 0) && fig_agrees(&fw, 0));
@@ -1235,7 +1251,7 @@ static void bench_user(void)
 		for (k = 0; k < N_FIGS; k++)
 			printf("BENCH user heap=%s fig=%s runs=%d median_ns=%" PRIu64
 			       " half_a_ns=%" PRIu64 " half_b_ns=%" PRIu64
-			       " rel_system=%.3f rel_a=%.3f rel_b=%.3f agree=%d\n",
+			       " rel_system=%.5f rel_a=%.5f rel_b=%.5f agree=%d\n",
 			       user_heaps[i], fig_names[k], f[k].runs, f[k].med,
 			       f[k].half[0], f[k].half[1], f[k].rel,
 			       f[k].rel_half[0], f[k].rel_half[1],
@@ -1390,8 +1406,8 @@ static void bench_import(void)
 			       first.med / 1e3, first.rel, again.med / 1e3, again.rel,
 			       fig_agrees(&first, !h) && fig_agrees(&again, !h) ? "yes" : "no");
 			printf("BENCH import heap=%s size=%zu reps=%d rounds=%d first_ns=%" PRIu64
-			       " median_ns=%" PRIu64 " first_rel_system=%.3f rel_system=%.3f"
-			       " rel_a=%.3f rel_b=%.3f agree=%d\n", import_heaps[h],
+			       " median_ns=%" PRIu64 " first_rel_system=%.5f rel_system=%.5f"
+			       " rel_a=%.5f rel_b=%.5f agree=%d\n", import_heaps[h],
 			       import_sizes[s], IMPORT_BLOCK, rd.n, first.med, again.med,
 			       first.rel, again.rel, again.rel_half[0], again.rel_half[1],
 			       fig_agrees(&first, !h) && fig_agrees(&again, !h));
@@ -1496,7 +1512,7 @@ static void bench_after_probe(struct rh_heap *hs, int nh)
 	printf("all pending zeroed %.1f ms after the start (%.0f ms per GiB pending)\n",
 	       waited / 1e6, pending0 ? waited / 1e6 * (double)(1ull << 30) / (double)pending0 : 0.0);
 	printf("BENCH probe heap=%s pending0=%" PRIu64 " size=%" PRIu64 " allocs=%d first_ns=%" PRIu64
-	       " median_ns=%" PRIu64 " memset_ns=%" PRIu64 " first_rel=%.3f median_rel=%.3f zeroed_ns=%" PRIu64
+	       " median_ns=%" PRIu64 " memset_ns=%" PRIu64 " first_rel=%.5f median_rel=%.5f zeroed_ns=%" PRIu64
 	       " system_first_ns=%" PRIu64 " warm_heap=%s warm_first_ns=%" PRIu64 "\n",
 	       h->name, pending0, h->size, n, first, med, ms,
 	       (double)first / (double)ms, (double)med / (double)ms, waited, sys_first,
@@ -1685,8 +1701,8 @@ static void scale_heap(const struct rh_heap *h, int kernel, int *fds)
 	       f[S_FULL].rel, f[S_BIG_EMPTY].med / 1e3, f[S_BIG].med / 1e3, f[S_BIG].rel,
 	       whole, agree ? "yes" : "no");
 	printf("BENCH scale heap=%s live=%d live_bytes=%" PRIu64 " rounds=%d empty_ns=%" PRIu64
-	       " full_ns=%" PRIu64 " ratio=%.3f ratio_a=%.3f ratio_b=%.3f big_empty_ns=%"
-	       PRIu64 " big_ns=%" PRIu64 " big_ratio=%.3f big_err=0 whole_ns=%" PRIu64
+	       " full_ns=%" PRIu64 " ratio=%.5f ratio_a=%.5f ratio_b=%.5f big_empty_ns=%"
+	       PRIu64 " big_ns=%" PRIu64 " big_ratio=%.5f big_err=0 whole_ns=%" PRIu64
 	       " whole_err=%d agree=%d kernel=%d\n",
 	       h->name, c.n, c.used, rd.n, f[S_EMPTY].med, f[S_FULL].med, f[S_FULL].rel,
 	       f[S_FULL].rel_half[0], f[S_FULL].rel_half[1], f[S_BIG_EMPTY].med,
