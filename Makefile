@@ -104,7 +104,8 @@ demo: deps
 
 bench: deps
 	@$(PYTHON) -m lab.bench $(if $(KERNELS),--kernels "$(KERNELS)") \
-		$(if $(MACHINES),--machines "$(MACHINES)") $(if $(BENCH_BOOTS),--boots $(BENCH_BOOTS))
+		$(if $(MACHINES),--machines "$(MACHINES)") $(if $(BENCH_BOOTS),--boots $(BENCH_BOOTS)) \
+		$(if $(BENCH_MAX_BOOTS),--max-boots $(BENCH_MAX_BOOTS))
 
 soak: deps
 	@$(PYTHON) -m lab.soak $(if $(SOAK_MINUTES),--minutes "$(SOAK_MINUTES)") \

@@ -15,11 +15,17 @@ lab/benchreport.py) goes to Documentation/bench/.
 
 A TCG guest's figures shift from boot to boot (where the page allocator put
 things, how the host backs the guest's memory) by more than the rounds
-within one boot leave: with --boots N (BENCH_BOOTS) each kernel and machine
-boots N times, each boot's console log goes to
+within one boot leave: each kernel and machine boots at least --boots N
+(BENCH_BOOTS) times, each boot's console log goes to
 out/bench/KERNEL-MACHINE/boot-I/console.log, and the report's figures are
 the medians over the boots (lab/benchreport.py merge()), also written as
-out/bench/KERNEL-MACHINE/merged.log for lab.benchcompare.
+out/bench/KERNEL-MACHINE/merged.log for lab.benchcompare.  From four boots
+on, the medians of the odd boots are set against those of the even ones
+(as two runs of half as many boots, lab.benchcompare's test); while a
+ratio differs by more than 10% and fewer than --max-boots
+(BENCH_MAX_BOOTS) have run, one more boot is added.  The report says how
+many boots each figure is the median of and which ratios the halves
+still disagree on.
 """
 
 import argparse
@@ -28,7 +34,7 @@ import io
 import os
 import sys
 
-from . import benchreport, fetch, machine, qemu, scenario, util
+from . import benchcompare, benchreport, fetch, machine, qemu, scenario, util
 
 REPORT_DIR = os.path.join(util.TOP, "Documentation", "bench")
 
@@ -76,19 +82,58 @@ def bench_boot(k, m, out, what):
     return benchreport.parse("".join(tee.kept))
 
 
+HALVES_FROM = 4
+
+
+def halves(boots):
+    """lab.benchcompare's rows for the medians of the odd boots (1, 3, ...)
+    against those of the even ones; [] with fewer than HALVES_FROM boots."""
+    if len(boots) < HALVES_FROM:
+        return []
+    return benchcompare.compare(benchreport.merge(boots[0::2]),
+                                benchreport.merge(boots[1::2]))
+
+
+def halves_text(rows, nboots):
+    """What the report says of the halves' agreement (rows: halves())."""
+    if not rows:
+        return ""
+    bad = [r for r in rows if not r[3]]
+    text = ("Odd boots against even boots (the medians of %d and of %d boots, as two "
+            "runs of the benchmark would be): %d of %d ratios within 10%%."
+            % ((nboots + 1) // 2, nboots // 2, len(rows) - len(bad), len(rows)))
+    if bad:
+        text += " Not within: " + "; ".join(
+            "%s %.4g and %.4g" % (name, a, b) for name, a, b, _ in bad) + "."
+    return text + "\n"
+
+
+def need_more(boots, least, most):
+    """Whether another boot is due: fewer than least so far, or the halves
+    disagree on a ratio and most allows one more."""
+    if len(boots) < least:
+        return True
+    if len(boots) >= most:
+        return False
+    rows = halves(boots)
+    return len(boots) < HALVES_FROM or not all(r[3] for r in rows)
+
+
 def write_report(runs, report):
-    """bench.md and a chart per run ([(title, name, parsed figures)]) into
-    the directory report; returns bench.md's path."""
+    """bench.md and a chart per run ([(title, name, parsed figures, text
+    after its tables)]) into the directory report; returns bench.md's path."""
     os.makedirs(report, exist_ok=True)
     md = os.path.join(report, "bench.md")
     with open(md, "w") as f:
         f.write("# make bench\n\nWritten by `make bench` (lab/bench.py); QEMU TCG "
                 "guests on the lab's two cores, so only ratios within one boot mean "
                 "anything.\n\n")
-        for title, name, res in runs:
+        for title, name, res, extra in runs:
             f.write(benchreport.markdown([(title, res)]))
+            if extra:
+                f.write("\n" + extra)
             f.write("\n![%s](%s.svg)\n\n" % (name, name))
-    for title, name, res in runs:
+    for title, name, res, _ in runs:
         with open(os.path.join(report, name + ".svg"), "w") as f:
             f.write(benchreport.svg(title, res))
     return md
@@ -102,11 +147,16 @@ def main(argv=None):
                     default=os.environ.get("MACHINES") or "virt zcu102 virt-scale")
     ap.add_argument("--report", default=REPORT_DIR,
                     help="where the markdown table and the charts go")
-    ap.add_argument("--boots", type=int, default=int(os.environ.get("BENCH_BOOTS") or 1),
-                    help="boots per kernel and machine; figures: medians over them")
+    ap.add_argument("--boots", type=int, default=int(os.environ.get("BENCH_BOOTS") or 4),
+                    help="boots per kernel and machine at least; figures: medians over them")
+    ap.add_argument("--max-boots", type=int,
+                    default=int(os.environ.get("BENCH_MAX_BOOTS") or 0),
+                    help="boots at most, added while odd and even boots disagree "
+                    "(default: as many as --boots)")
     args = ap.parse_args(argv)
     if args.boots < 1:
         ap.error("--boots: at least 1")
+    most = max(args.boots, args.max_boots)
     status = 0
     runs = []
     date = datetime.date.today().isoformat()
@@ -114,22 +164,33 @@ def main(argv=None):
         for m in args.machines.split():
             top = os.path.join(util.OUT, "bench", "%s-%s" % (k, m))
             boots = []
-            for i in range(1, args.boots + 1):
-                out = top if args.boots == 1 else os.path.join(top, "boot-%d" % i)
-                res = bench_boot(k, m, out, "" if args.boots == 1 else
-                                 ", boot %d of %d" % (i, args.boots))
+            i = 0
+            while need_more(boots, args.boots, most):
+                i += 1
+                if i > most:
+                    break
+                out = top if most == 1 else os.path.join(top, "boot-%d" % i)
+                res = bench_boot(k, m, out, "" if most == 1 else
+                                 ", boot %d (of %d to %d)" % (i, args.boots, most))
                 if res is None:
                     status = 1
                 elif not res:
                     break
                 else:
                     boots.append(res)
+                    rows = halves(boots)
+                    if rows:
+                        util.say("odd against even boots after %d: %d of %d ratios "
+                                 "within 10%%" % (len(boots), sum(r[3] for r in rows),
+                                                   len(rows)))
             if not boots:
                 continue
             title = "kernel %s (%s, no debug options), machine %s, %s" % (
                 k, fetch.describe(k), m, date)
-            if args.boots > 1:
+            extra = ""
+            if len(boots) > 1:
                 title += ", median of %d boots" % len(boots)
+                extra = halves_text(halves(boots), len(boots))
                 res = benchreport.merge(boots)
                 merged = os.path.join(top, "merged.log")
                 with open(merged, "w") as f:
@@ -137,7 +198,7 @@ def main(argv=None):
                 util.say("the medians of %d boots: %s" % (len(boots), merged))
             else:
                 res = boots[0]
-            runs.append((title, "%s-%s" % (k, m), res))
+            runs.append((title, "%s-%s" % (k, m), res, extra))
     if runs:
         md = write_report(runs, args.report)
         util.say("report: %s (and %d charts beside it)" % (md, len(runs)))

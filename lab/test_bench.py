@@ -1,0 +1,70 @@
+"""Unit tests of lab/bench.py's choice of boots over a canned
+rmem_heap_bench output: odd boots against even boots, and when to stop.
+
+    python3 -m unittest discover -s lab -t . -p 'test_*.py' -v
+"""
+
+import unittest
+
+from lab import bench, benchreport, testdata
+
+LOG = "bench-7.3-virt-rounds.log"
+PAIRED_4K = "ratio_median=0.147 ratio_min=0.054"
+
+
+def boot(paired_4k="0.147"):
+    """One boot's figures, the 4 KiB paired ratio set to paired_4k."""
+    return benchreport.parse(testdata.read_log(LOG).replace(
+        PAIRED_4K, "ratio_median=%s ratio_min=0.054" % paired_4k))
+
+
+class HalvesTest(unittest.TestCase):
+    def test_too_few_boots_no_halves(self):
+        self.assertEqual(bench.halves([boot()] * 3), [])
+        self.assertEqual(bench.halves_text([], 3), "")
+
+    def test_same_boots_agree(self):
+        rows = bench.halves([boot()] * 4)
+        self.assertTrue(rows)
+        self.assertTrue(all(r[3] for r in rows))
+        self.assertIn("%d of %d ratios within 10%%" % (len(rows), len(rows)),
+                      bench.halves_text(rows, 4))
+
+    def test_odd_and_even_split(self):
+        # boots 1 and 3 at 0.10, 2 and 4 at 0.20: the halves 0.10 and 0.20
+        rows = bench.halves([boot(v) for v in ("0.10", "0.20", "0.10", "0.20")])
+        bad = [r for r in rows if not r[3]]
+        self.assertEqual([r[0] for r in bad], ["paired frames reserved 4096 ratio_median"])
+        self.assertAlmostEqual(bad[0][1], 0.10)
+        self.assertAlmostEqual(bad[0][2], 0.20)
+        text = bench.halves_text(rows, 4)
+        self.assertIn("medians of 2 and of 2 boots", text)
+        self.assertIn("Not within: paired frames reserved 4096 ratio_median 0.1 and 0.2.",
+                      text)
+
+    def test_five_boots_three_and_two(self):
+        self.assertIn("medians of 3 and of 2 boots",
+                      bench.halves_text(bench.halves([boot()] * 5), 5))
+
+
+class NeedMoreTest(unittest.TestCase):
+    def test_at_least(self):
+        self.assertTrue(bench.need_more([boot()] * 3, 4, 8))
+        self.assertTrue(bench.need_more([], 1, 1))
+
+    def test_agreeing_halves_stop(self):
+        self.assertFalse(bench.need_more([boot()] * 4, 4, 8))
+
+    def test_disagreeing_halves_go_on_up_to_most(self):
+        split = [boot(v) for v in ("0.10", "0.20", "0.10", "0.20")]
+        self.assertTrue(bench.need_more(split, 4, 8))
+        self.assertFalse(bench.need_more(split * 2, 4, 8))
+
+    def test_below_four_boots_with_room_goes_on(self):
+        # two boots agree on everything, yet two are no halves to judge
+        self.assertTrue(bench.need_more([boot()] * 2, 1, 8))
+        self.assertFalse(bench.need_more([boot()] * 2, 1, 2))
+
+
+if __name__ == "__main__":
+    unittest.main()
