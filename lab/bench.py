@@ -11,19 +11,20 @@ report (a markdown table and one SVG chart per kernel and machine, see
 lab/benchreport.py) goes to Documentation/bench/.
 
     python3 -m lab.bench [--kernels "newest"] [--machines "virt zcu102 virt-scale"]
-                         [--boots N]
+                         [--boots N] [--max-boots M]
 
 A TCG guest's figures shift from boot to boot (where the page allocator put
 things, how the host backs the guest's memory) by more than the rounds
 within one boot leave: each kernel and machine boots at least --boots N
-(BENCH_BOOTS) times, each boot's console log goes to
+(BENCH_BOOTS, default 4) times, each boot's console log goes to
 out/bench/KERNEL-MACHINE/boot-I/console.log, and the report's figures are
 the medians over the boots (lab/benchreport.py merge()), also written as
 out/bench/KERNEL-MACHINE/merged.log for lab.benchcompare.  From four boots
 on, the medians of the odd boots are set against those of the even ones
 (as two runs of half as many boots, lab.benchcompare's test); while a
 ratio differs by more than 10% and fewer than --max-boots
-(BENCH_MAX_BOOTS) have run, one more boot is added.  The report says how
+(BENCH_MAX_BOOTS; default 8, or --boots where that is under four: then
+BENCH_BOOTS=1 is one quick boot) have run, one more boot is added.  The report says how
 many boots each figure is the median of and which ratios the halves
 still disagree on.
 """
@@ -83,6 +84,7 @@ def bench_boot(k, m, out, what):
 
 
 HALVES_FROM = 4
+DEFAULT_MAX_BOOTS = 8
 
 
 def halves(boots):
@@ -152,11 +154,13 @@ def main(argv=None):
     ap.add_argument("--max-boots", type=int,
                     default=int(os.environ.get("BENCH_MAX_BOOTS") or 0),
                     help="boots at most, added while odd and even boots disagree "
-                    "(default: as many as --boots)")
+                    "(default: %d from --boots %d up, else --boots)"
+                    % (DEFAULT_MAX_BOOTS, HALVES_FROM))
     args = ap.parse_args(argv)
     if args.boots < 1:
         ap.error("--boots: at least 1")
-    most = max(args.boots, args.max_boots)
+    most = max(args.boots, args.max_boots or (
+        DEFAULT_MAX_BOOTS if args.boots >= HALVES_FROM else args.boots))
     status = 0
     runs = []
     date = datetime.date.today().isoformat()
