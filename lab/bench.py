@@ -24,9 +24,9 @@ on, the medians of the odd boots are set against those of the even ones
 (as two runs of half as many boots, lab.benchcompare's test); while a
 ratio differs by more than 10% and fewer than --max-boots
 (BENCH_MAX_BOOTS; default 8, or --boots where that is under four: then
-BENCH_BOOTS=1 is one quick boot) have run, one more boot is added.  The report says how
-many boots each figure is the median of and which ratios the halves
-still disagree on.
+BENCH_BOOTS=1 is one quick boot) have run, one more boot is added.  The
+report says how many boots each figure is the median of and which
+ratios the halves still disagree on.
 """
 
 import argparse
