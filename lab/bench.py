@@ -110,15 +110,15 @@ def halves_text(rows, nboots):
     return text + "\n"
 
 
-def need_more(boots, least, most):
-    """Whether another boot is due: fewer than least so far, or the halves
-    disagree on a ratio and most allows one more."""
-    if len(boots) < least:
+def need_more(n, rows, least, most):
+    """Whether another boot is due after n boots whose halves() are rows:
+    fewer than least so far, or no halves yet or they disagree on a ratio,
+    and most allows one more."""
+    if n < least:
         return True
-    if len(boots) >= most:
+    if n >= most:
         return False
-    rows = halves(boots)
-    return len(boots) < HALVES_FROM or not all(r[3] for r in rows)
+    return not rows or not all(r[3] for r in rows)
 
 
 def write_report(runs, report):
@@ -167,9 +167,9 @@ def main(argv=None):
     for k in scenario.resolve(args.kernels.split()):
         for m in args.machines.split():
             top = os.path.join(util.OUT, "bench", "%s-%s" % (k, m))
-            boots = []
+            boots, rows = [], []
             i = 0
-            while need_more(boots, args.boots, most):
+            while need_more(len(boots), rows, args.boots, most):
                 i += 1
                 if i > most:
                     break
@@ -194,7 +194,7 @@ def main(argv=None):
             extra = ""
             if len(boots) > 1:
                 title += ", median of %d boots" % len(boots)
-                extra = halves_text(halves(boots), len(boots))
+                extra = halves_text(rows, len(boots))
                 res = benchreport.merge(boots)
                 merged = os.path.join(top, "merged.log")
                 with open(merged, "w") as f:

@@ -48,23 +48,25 @@ class HalvesTest(unittest.TestCase):
 
 
 class NeedMoreTest(unittest.TestCase):
+    def more(self, boots, least, most):
+        return bench.need_more(len(boots), bench.halves(boots), least, most)
+
     def test_at_least(self):
-        self.assertTrue(bench.need_more([boot()] * 3, 4, 8))
-        self.assertTrue(bench.need_more([], 1, 1))
+        self.assertTrue(self.more([boot()] * 3, 4, 8))
+        self.assertTrue(self.more([], 1, 1))
 
     def test_agreeing_halves_stop(self):
-        self.assertFalse(bench.need_more([boot()] * 4, 4, 8))
+        self.assertFalse(self.more([boot()] * 4, 4, 8))
 
     def test_disagreeing_halves_go_on_up_to_most(self):
         split = [boot(v) for v in ("0.10", "0.20", "0.10", "0.20")]
-        self.assertTrue(bench.need_more(split, 4, 8))
-        self.assertFalse(bench.need_more(split * 2, 4, 8))
+        self.assertTrue(self.more(split, 4, 8))
+        self.assertFalse(self.more(split * 2, 4, 8))
 
     def test_below_four_boots_with_room_goes_on(self):
         # two boots agree on everything, yet two are no halves to judge
-        self.assertTrue(bench.need_more([boot()] * 2, 1, 8))
-        self.assertFalse(bench.need_more([boot()] * 2, 1, 2))
-
+        self.assertTrue(self.more([boot()] * 2, 1, 8))
+        self.assertFalse(self.more([boot()] * 2, 1, 2))
 
 if __name__ == "__main__":
     unittest.main()
