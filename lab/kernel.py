@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 
 from . import fetch
 from . import util
@@ -112,11 +113,8 @@ def build(name, arch, extra_frags=(), intree=None, debug=True):
     src = fetch.kernel_source(name)
     version = os.path.basename(src)[len("linux-"):]
     frags = fragments(arch, extra_frags, debug)
-    key = util.digest(version, arch, *frags)
-    tag = "%s-%s%s%s-%s" % (version, arch, "-intree" if intree else "",
-                            "" if debug else "-nodebug", key)
-    bdir = os.path.join(util.CACHE, "build", tag)
-    log = os.path.join(util.CACHE, "build", tag + ".log")
+    key, bdir = _build_dir(version, arch, frags, intree is not None, debug)
+    log = bdir + ".log"
     env = dict(os.environ, ARCH=arch, CROSS_COMPILE=ARCHES[arch]["cross"])
     # Keep the kernel's build reproducible and its paths out of the cache key.
     env.pop("KBUILD_OUTPUT", None)
@@ -134,8 +132,17 @@ def build(name, arch, extra_frags=(), intree=None, debug=True):
         with open(stamp) as f:
             if f.read() == placed:
                 return _kernel(name, arch, src, bdir, intree is not None)
-    util.ensure_dir(bdir)
+    util.ensure_dir(os.path.dirname(bdir))
     open(log, "w").close()
+    if intree and not os.path.exists(os.path.join(bdir, ".config")):
+        _, base = _build_dir(version, arch, fragments(arch, (), debug), False, debug)
+        if os.path.exists(os.path.join(base, ".lab-built")):
+            util.say("starting the in-tree build of kernel %s/%s from %s"
+                     % (name, arch, os.path.basename(base)))
+            _seed(base, fetch.kernel_source(name), bdir, src)
+    # A seeded directory holds the base's .config until configured.
+    seeded = os.path.join(bdir, ".lab-seeded")
+    util.ensure_dir(bdir)
     cfg = os.path.join(bdir, "lab-fragments.config")
     with open(cfg, "w") as out:
         for fr in frags:
@@ -144,12 +151,15 @@ def build(name, arch, extra_frags=(), intree=None, debug=True):
     cores = os.cpu_count() or 2
     base = ["make", "-C", src, "O=" + bdir, "ARCH=" + arch,
             "CROSS_COMPILE=" + ARCHES[arch]["cross"]]
-    if not os.path.exists(os.path.join(bdir, ".config")) or not intree:
+    if os.path.exists(seeded) or not os.path.exists(os.path.join(bdir, ".config")) \
+            or not intree:
         util.say("configuring kernel %s for %s (allnoconfig + %s)"
                  % (name, arch, ", ".join(os.path.basename(f) for f in frags)))
         util.run_logged(base + ["KCONFIG_ALLCONFIG=" + cfg, "allnoconfig"], log,
                         "configuring kernel %s/%s" % (name, arch), env=env)
         _check_config(src, bdir, frags, log)
+        if os.path.exists(seeded):
+            os.remove(seeded)
     util.say("building kernel %s for %s (log: %s)" % (name, arch, log))
     took = util.run_logged(base + ["-j%d" % (cores + 1)] + ARCHES[arch]["targets"], log,
                            "building kernel %s/%s" % (name, arch), env=env)
@@ -158,8 +168,59 @@ def build(name, arch, extra_frags=(), intree=None, debug=True):
     return _kernel(name, arch, src, bdir, intree is not None)
 
 
+def _build_dir(version, arch, frags, intree, debug):
+    """The cache key and build directory of a kernel configuration."""
+    key = util.digest(version, arch, *frags)
+    tag = "%s-%s%s%s-%s" % (version, arch, "-intree" if intree else "",
+                            "" if debug else "-nodebug", key)
+    return key, os.path.join(util.CACHE, "build", tag)
+
+
+def _seed(base, base_src, bdir, src):
+    """Start an in-tree build from the finished build of the same kernel
+    without the driver, so that a cold run compiles only what the driver's
+    options touch instead of the whole kernel again.
+
+    The in-tree source is a hard-linked copy of base_src (same files, same
+    mtimes); pointing the saved commands (.cmd files) at it makes make take
+    the copied objects as up to date. The objects keep base_src's path in
+    their KASAN descriptors of globals: the same files' names. The copy is
+    made aside and renamed into place, marked .lab-seeded until build()
+    has configured it.
+    """
+    tmp = bdir + ".seed"
+    shutil.rmtree(tmp, ignore_errors=True)
+    subprocess.run(["cp", "-a", base, tmp], check=True)
+    os.remove(os.path.join(tmp, ".lab-built"))
+    util.mark(os.path.join(tmp, ".lab-seeded"))
+    old, new = base_src.encode(), src.encode()
+    for dirpath, _, names in os.walk(tmp):
+        for n in names:
+            path = os.path.join(dirpath, n)
+            if not (n.endswith(".cmd") or n == "Makefile") or os.path.islink(path):
+                continue
+            with open(path, "rb") as f:
+                text = f.read()
+            if old in text:
+                with open(path, "wb") as f:
+                    f.write(text.replace(old, new))
+    if os.path.lexists(os.path.join(tmp, "source")):
+        os.remove(os.path.join(tmp, "source"))
+    os.symlink(src, os.path.join(tmp, "source"))
+    shutil.rmtree(bdir, ignore_errors=True)
+    os.rename(tmp, bdir)
+
+
+_uapi_lock = threading.Lock()
+
+
 def uapi(name, arch):
     """Return the installed user-space API headers (usr/include) of kernel name."""
+    with _uapi_lock:
+        return _uapi(name, arch)
+
+
+def _uapi(name, arch):
     src = fetch.kernel_source(name)
     out = os.path.join(util.CACHE, "uapi", "%s-%s" % (os.path.basename(src), arch))
     inc = os.path.join(out, "usr", "include")
