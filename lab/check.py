@@ -3,10 +3,9 @@
     python3 -m lab.check [--kernels "6.1 newest"] [--machines "virt zynq"]
 
 Order: the lab's own unit tests (parser and judge over canned logs, make
-install, the Yocto layer), kernel builds each followed by its module
-builds (two kernels at a time), host checks (checkpatch, dt-schema, docs,
-DKMS), then the guests, two at a time (among them one that runs the board
-bundle of `make board-bundle`). Every
+install, the Yocto layer), kernel builds, host checks (checkpatch,
+dt-schema, docs, DKMS), module builds, then the guests, two at a time
+(among them one that runs the board bundle of `make board-bundle`). Every
 guest a failed build would have booted still gets a row, "not run", counted
 as a failure; a failure is printed when it happens; an error of the lab
 itself or Ctrl-C still prints the table and the closing line. The table is also written as data to out/results.json
@@ -159,56 +158,6 @@ def build_row(rows, t, res):
     rows.append(row)
     report(row)
     return not res["errors"]
-
-
-def build_targets(rows, targets):
-    """Build the kernels of targets, then our modules and the test programs
-    for each, LAB_BUILD_JOBS (2) targets at a time: a kernel build leaves a
-    core idle while it links and the module builds a quarter of the time,
-    and a cold run must fit CI's 90 minutes. The in-tree kernel waits for the
-    build it starts from (lab/kernel.py). Rows keep the order of targets.
-
-    Returns {(kernel, arch): why} for the targets that failed.
-    """
-    failed = {}
-    own_rows = {t: [] for t in targets}
-    futures = {}
-
-    def one(k, arch):
-        base = (scenario.INTREE_BASE, arch)
-        if k == "intree" and base in futures:
-            futures[base].result()
-        try:
-            t, _ = scenario.target(k, arch)
-            if not build_row(own_rows[(k, arch)], t, scenario.built(t)):
-                failed[(k, arch)] = "building for kernel %s/%s failed" % (k, arch)
-        except (util.LabError, subprocess.CalledProcessError, OSError) as e:
-            r = Row(k, "build-" + arch)
-            r.check(False, str(e))
-            own_rows[(k, arch)].append(r)
-            report(r)
-            failed[(k, arch)] = "kernel %s/%s: %s" % (k, arch, e)
-
-    # The in-tree kernel last, after its base was submitted: a lane that
-    # waits for the base never holds up the base itself.
-    order = sorted(targets, key=lambda t: t[0] == "intree")
-    pool = concurrent.futures.ThreadPoolExecutor(
-        max_workers=int(os.environ.get("LAB_BUILD_JOBS", "2")))
-    try:
-        for t in order:
-            futures[t] = pool.submit(one, *t)
-        for t in order:
-            futures[t].result()
-    except BaseException:
-        for f in futures.values():
-            f.cancel()
-        util.stop_running()
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown()
-    for t in targets:
-        rows.extend(own_rows[t])
-    return failed
 
 
 def _prepare(row, kname, mname, body, out, env=None):
@@ -488,12 +437,23 @@ def run(rows, kernels, machines):
     skips = judge.load_skips()
     unit_tests(rows)
     combos = [(k, m) for k in kernels for m in mobjs if scenario.runs_on(k, m)]
-    # Kernels and module builds first (the long part), then host checks and boots.
+    # Kernels first (the long part), then host checks, builds and boots.
     targets = []
     for k, m in combos:
         if (k, m.arch) not in targets:
             targets.append((k, m.arch))
-    failed_targets = build_targets(rows, targets)
+    failed_targets = {}
+    for k, arch in targets:
+        try:
+            t, _ = scenario.target(k, arch)
+            if not build_row(rows, t, scenario.built(t)):
+                failed_targets[(k, arch)] = "building for kernel %s/%s failed" % (k, arch)
+        except (util.LabError, subprocess.CalledProcessError, OSError) as e:
+            r = Row(k, "build-" + arch)
+            r.check(False, str(e))
+            rows.append(r)
+            report(r)
+            failed_targets[(k, arch)] = "kernel %s/%s: %s" % (k, arch, e)
     # checkpatch with the newest kernel tree this run already has.
     lab_kernels = [k for k in kernels if k[0].isdigit()] or ["6.1"]
     from . import fetch

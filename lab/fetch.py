@@ -9,27 +9,13 @@ import glob
 import os
 import re
 import shutil
-import functools
 import subprocess
-import threading
 import time
 
 from . import util
 
 APT = os.path.join(util.CACHE, "apt")
 VERSIONS = os.path.join(util.TOP, "lab", "versions.conf")
-
-# make check builds two kernels at a time: one fetch at a time keeps apt's
-# private state, the archive directory and half-unpacked trees consistent.
-_lock = threading.RLock()
-
-
-def _serial(fn):
-    @functools.wraps(fn)
-    def locked(*args, **kw):
-        with _lock:
-            return fn(*args, **kw)
-    return locked
 
 
 def _host_mirrors():
@@ -82,7 +68,6 @@ def _apt_opts():
 _updated = False
 
 
-@_serial
 def update():
     """Write the private sources list and refresh its package lists (once a run)."""
     global _updated
@@ -152,7 +137,6 @@ def _retry(cmd, log, what, cwd=None, tries=3):
             time.sleep(10 * i)
 
 
-@_serial
 def download(pkg, version, arch=None):
     """Download pkg (=version, or the newest of its series) into the cache.
 
@@ -190,7 +174,6 @@ def download(pkg, version, arch=None):
     return hits[0]
 
 
-@_serial
 def extract(deb, dest):
     """dpkg-deb -x into dest (once; a stamp marks a finished extraction)."""
     stamp = os.path.join(dest, ".extracted-" + os.path.basename(deb))
@@ -210,7 +193,6 @@ def _series_key(series):
 _newest_kernel = None
 
 
-@_serial
 def newest_kernel():
     """(series, package, version) of the newest released linux-source-*.
 
@@ -260,7 +242,6 @@ def _source_package(name):
     return pkg, version
 
 
-@_serial
 def describe(name):
     """The package version a kernel name stands for, as the run will use it."""
     if name == "debian":
@@ -272,7 +253,6 @@ def describe(name):
     return "%s %s" % (package, pinned)
 
 
-@_serial
 def kernel_source(name):
     """Return the path of the unpacked source tree of kernel `name` (6.1, ...)."""
     package, pinned = _source_package(name)
@@ -331,7 +311,6 @@ def _distro_abi(sec):
     return best
 
 
-@_serial
 def distro_kernel():
     """Fetch Debian's arm64 kernel, headers and kbuild; return a dict of paths."""
     conf = util.read_conf(VERSIONS)
@@ -364,7 +343,6 @@ def distro_kernel():
             "release": "%s-arm64" % abi}
 
 
-@_serial
 def busybox(arch):
     """Return the path of a static busybox for a Debian arch (arm64, armhf)."""
     conf = util.read_conf(VERSIONS)["busybox"]
@@ -374,7 +352,6 @@ def busybox(arch):
     return os.path.join(dest, "bin", "busybox")
 
 
-@_serial
 def libdrm(arch):
     """Return (include dirs, library dir) of libdrm's static library for a
     Debian arch, extracted from libdrm-dev into the cache (never installed:
@@ -388,7 +365,6 @@ def libdrm(arch):
     return [inc, os.path.join(inc, "libdrm")], os.path.join(dest, "usr", "lib", triplet)
 
 
-@_serial
 def sparse():
     """Return the path of a sparse that parses every lab kernel's headers.
 

@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import subprocess
-import threading
 
 from . import fetch
 from . import util
@@ -211,16 +210,8 @@ def _seed(base, base_src, bdir, src):
     os.rename(tmp, bdir)
 
 
-_uapi_lock = threading.Lock()
-
-
 def uapi(name, arch):
     """Return the installed user-space API headers (usr/include) of kernel name."""
-    with _uapi_lock:
-        return _uapi(name, arch)
-
-
-def _uapi(name, arch):
     src = fetch.kernel_source(name)
     out = os.path.join(util.CACHE, "uapi", "%s-%s" % (os.path.basename(src), arch))
     inc = os.path.join(out, "usr", "include")

@@ -7,8 +7,6 @@ boots here).
 
 import os
 import tempfile
-import threading
-import time
 import unittest
 from unittest import mock
 
@@ -49,53 +47,6 @@ class NotRunTest(unittest.TestCase):
         rows = self.run_matrix(["6.1"], ["zynq"])
         builds = [r for r in rows if r.machine.startswith("build-")]
         self.assertEqual([(r.machine, r.verdict) for r in builds], [("build-arm", "FAIL")])
-
-
-class BuildTargetsTest(unittest.TestCase):
-    """Two targets build at a time; the in-tree kernel starts only when the
-    build it is seeded from has finished; rows keep the targets' order."""
-
-    def run_builds(self, targets, slow):
-        events = []
-        lock = threading.Lock()
-
-        def target(kname, arch, debug=True):
-            with lock:
-                events.append(("start", kname, arch))
-            time.sleep(slow.get((kname, arch), 0.01))
-            with lock:
-                events.append(("end", kname, arch))
-            if kname == "bad":
-                raise util.LabError("kernel bad did not build (test)")
-            return mock.Mock(name=kname), None
-
-        def build_row(rows, t, res):
-            rows.append(check.Row(t._mock_name, "build"))
-            return True
-
-        rows = []
-        with mock.patch.object(check.scenario, "target", side_effect=target), \
-                mock.patch.object(check.scenario, "built"), \
-                mock.patch.object(check, "build_row", side_effect=build_row), \
-                mock.patch.object(check.util, "say"):
-            failed = check.build_targets(rows, targets)
-        return rows, failed, events
-
-    def test_intree_waits_for_its_base(self):
-        base = (check.scenario.INTREE_BASE, "arm64")
-        targets = [("intree", "arm64"), base, ("6.1", "arm")]
-        rows, failed, events = self.run_builds(targets, {base: 0.3})
-        self.assertEqual(failed, {})
-        self.assertLess(events.index(("end",) + base), events.index(("start", "intree", "arm64")))
-        # 6.1/arm ran beside the slow base, not after it
-        self.assertLess(events.index(("start", "6.1", "arm")), events.index(("end",) + base))
-        self.assertEqual([r.kernel for r in rows], ["intree", base[0], "6.1"])
-
-    def test_a_failure_is_its_target_s_alone(self):
-        rows, failed, _ = self.run_builds([("bad", "arm"), ("6.1", "arm64")], {})
-        self.assertEqual(list(failed), [("bad", "arm")])
-        self.assertEqual([(r.kernel, r.machine, r.verdict) for r in rows],
-                         [("bad", "build-arm", "FAIL"), ("6.1", "build", "PASS")])
 
 
 class ManpageTest(unittest.TestCase):

@@ -1,13 +1,10 @@
 """Small helpers shared by the lab: paths, progress lines, logged commands."""
 
-import atexit
 import configparser
 import hashlib
 import os
-import signal
 import subprocess
 import sys
-import threading
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -49,30 +46,6 @@ def ensure_dir(path):
     return path
 
 
-_running = set()
-_running_lock = threading.Lock()
-
-
-def stop_running():
-    """End every command run_logged has running (with its children: make's
-    compilers), for a run that was interrupted while other threads wait on
-    them."""
-    with _running_lock:
-        procs = list(_running)
-    for p in procs:
-        _kill_group(p)
-
-
-def _kill_group(p):
-    try:
-        os.killpg(p.pid, signal.SIGKILL)
-    except OSError:
-        pass
-
-
-atexit.register(stop_running)
-
-
 def run_logged(cmd, log, what, cwd=None, env=None, ticker=60):
     """Run cmd with all output appended to log; print progress while it runs.
 
@@ -84,28 +57,16 @@ def run_logged(cmd, log, what, cwd=None, env=None, ticker=60):
         f.write("$ %s\n" % " ".join(cmd))
         f.flush()
         p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT,
-                             cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                             start_new_session=True)
-        with _running_lock:
-            _running.add(p)
+                             cwd=cwd, env=env, stdin=subprocess.DEVNULL)
         last = t0
-        try:
-            while True:
-                try:
-                    rc = p.wait(timeout=5)
-                    break
-                except subprocess.TimeoutExpired:
-                    if time.monotonic() - last >= ticker:
-                        last = time.monotonic()
-                        say("  %s: %s so far (log: %s)" % (what, elapsed(t0), log))
-        except BaseException:
-            # Ctrl-C or SIGTERM reached the lab: the command is in its own
-            # session, so it ends here, children included.
-            _kill_group(p)
-            raise
-        finally:
-            with _running_lock:
-                _running.discard(p)
+        while True:
+            try:
+                rc = p.wait(timeout=5)
+                break
+            except subprocess.TimeoutExpired:
+                if time.monotonic() - last >= ticker:
+                    last = time.monotonic()
+                    say("  %s: %s so far (log: %s)" % (what, elapsed(t0), log))
     if rc != 0:
         raise LabError("%s failed (exit %d) after %s; full log: %s"
                        % (what, rc, elapsed(t0), log))
