@@ -48,7 +48,9 @@ def stderr_text(log):
         return ""
 
 
-def command(machine, image, dtb, initrd, append=""):
+def command(machine, image, dtb, initrd, append="", single=False):
+    """QEMU's command line for a guest. single: one host thread runs every
+    vCPU in turn (-accel tcg,thread=single) instead of one thread each."""
     # panic=-1: a panicking guest ends at once instead of sitting out its
     # time limit. watchdog_thresh=30 (a soft lockup is reported after 60 s)
     # and workqueue.watchdog_thresh=60: a TCG guest starved of host CPU (two
@@ -66,13 +68,14 @@ def command(machine, image, dtb, initrd, append=""):
                "workqueue.watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=60 "
                "kunit.autorun=1 %s %s" % (
                    machine.console, machine.cmdline, append))
-    return [machine.qemu] + machine.options + [
+    accel = ["-accel", "tcg,thread=single"] if single else []
+    return [machine.qemu] + machine.options + accel + [
         "-kernel", image, "-dtb", dtb, "-initrd", initrd,
         "-append", " ".join(cmdline.split())]
 
 
 def boot(machine, image, dtb, initrd, log, timeout=None, append="", echo=None,
-         interactive=False):
+         interactive=False, single=False):
     """Run the guest; return (console text, timed_out, qemu exit status).
 
     The console (QEMU's stdout) goes to log; QEMU's own stderr (the ZynqMP
@@ -80,7 +83,7 @@ def boot(machine, image, dtb, initrd, log, timeout=None, append="", echo=None,
     is never judged as guest output. echo: a callable given each console
     line as it arrives.
     """
-    cmd = command(machine, image, dtb, initrd, append)
+    cmd = command(machine, image, dtb, initrd, append, single)
     timeout = timeout or machine.timeout
     util.ensure_dir(os.path.dirname(log))
     with open(log + ".cmd", "w") as f:
