@@ -49,6 +49,40 @@ class NotRunTest(unittest.TestCase):
         self.assertEqual([(r.machine, r.verdict) for r in builds], [("build-arm", "FAIL")])
 
 
+class ParallelGuestTest(unittest.TestCase):
+    def test_newest_and_6_12_on_virt_only(self):
+        pg = check.parallel_guest
+        self.assertTrue(pg("7.3", "virt", "7.3"))
+        self.assertTrue(pg(check.scenario.INTREE_BASE, "virt", "7.3"))
+        for k, m in (("7.3", "zcu102"), ("6.1", "virt"), ("intree", "virt"),
+                     ("debian", "virt"), ("7.3", "zynq"), ("7.3", "virt-high")):
+            self.assertFalse(pg(k, m, "7.3"), (k, m))
+
+    def test_the_matrix_gives_each_boot_its_mode(self):
+        seen = {}
+
+        def boot_job(k, m, logdir, skips, bounce=False, broken=False, single=True):
+            if not bounce and not broken:
+                seen[(k, m)] = single
+            return check.Row(k, m), None
+
+        target = mock.Mock(return_value=(mock.Mock(builtin=False), None))
+        with mock.patch.object(check, "unit_tests"), \
+                mock.patch.object(check, "host_checks"), \
+                mock.patch.object(check, "build_row", return_value=True), \
+                mock.patch.object(check.scenario, "target", target), \
+                mock.patch.object(check.scenario, "built"), \
+                mock.patch.object(check, "boot_job", side_effect=boot_job), \
+                mock.patch.object(check, "board_bundle_job",
+                                  return_value=(check.Row("7.3", "b"), None)), \
+                mock.patch.object(check, "judge_jobs", return_value=[]), \
+                mock.patch.object(check.util, "say"):
+            check.run([], ["6.1", "6.12", "7.3"], ["virt", "zcu102"])
+        self.assertEqual({km for km, single in seen.items() if not single},
+                         {("6.12", "virt"), ("7.3", "virt")})
+        self.assertEqual(len(seen), 6)
+
+
 class ManpageTest(unittest.TestCase):
     """The host row's man page check: groff -ww must print nothing."""
 

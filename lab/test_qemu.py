@@ -46,3 +46,21 @@ class InterruptTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class CommandTest(unittest.TestCase):
+    """make check's guests run their vCPUs on one host thread unless asked
+    for one thread each (QEMU's default)."""
+
+    def cmd(self, single):
+        from lab import machine
+        return qemu.command(machine.Machine("virt"), "Image", "x.dtb", "initrd", single=single)
+
+    def test_single_adds_the_accelerator_option(self):
+        c = self.cmd(True)
+        i = c.index("-accel")
+        self.assertEqual(c[i + 1], "tcg,thread=single")
+        self.assertLess(i, c.index("-kernel"))
+
+    def test_default_keeps_a_thread_per_vcpu(self):
+        self.assertNotIn("-accel", self.cmd(False))
