@@ -494,9 +494,8 @@ def run(rows, kernels, machines):
                     jobs.append(boot_job(k, m.name, logdir, skips, broken=True))
     # The board bundle: the newest lab kernel of the run on the ZCU102 (the
     # board-like machine), one guest.
-    lab_kernels = [k for k in kernels if k[0].isdigit()]
-    if lab_kernels and BOARD_BUNDLE_MACHINE in machines:
-        k = lab_kernels[-1]
+    if newest and BOARD_BUNDLE_MACHINE in machines:
+        k = newest
         arch = machine.Machine(BOARD_BUNDLE_MACHINE).arch
         if (k, arch) in failed_targets:
             r = Row(k, "%s (board bundle)" % BOARD_BUNDLE_MACHINE)

@@ -109,7 +109,7 @@ def build(name, arch, extra_frags=(), intree=None, debug=True):
     hard-linked copy of the pristine one, and the kernel is rebuilt
     incrementally whenever the placed files change).
     """
-    src = fetch.kernel_source(name)
+    src = pristine = fetch.kernel_source(name)
     version = os.path.basename(src)[len("linux-"):]
     frags = fragments(arch, extra_frags, debug)
     key, bdir = _build_dir(version, arch, frags, intree is not None, debug)
@@ -138,7 +138,7 @@ def build(name, arch, extra_frags=(), intree=None, debug=True):
         if os.path.exists(os.path.join(base, ".lab-built")):
             util.say("starting the in-tree build of kernel %s/%s from %s"
                      % (name, arch, os.path.basename(base)))
-            _seed(base, fetch.kernel_source(name), bdir, src)
+            _seed(base, pristine, bdir, src)
     # A seeded directory holds the base's .config until configured.
     seeded = os.path.join(bdir, ".lab-seeded")
     util.ensure_dir(bdir)

@@ -68,5 +68,6 @@ class NeedMoreTest(unittest.TestCase):
         self.assertTrue(self.more([boot()] * 2, 1, 8))
         self.assertFalse(self.more([boot()] * 2, 1, 2))
 
+
 if __name__ == "__main__":
     unittest.main()

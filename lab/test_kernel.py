@@ -8,6 +8,7 @@ driver.
 import os
 import tempfile
 import unittest
+from unittest import mock
 
 from lab import kernel
 
@@ -54,11 +55,82 @@ class SeedTest(unittest.TestCase):
             self.assertIn(self.old, f.read())
         self.assertTrue(os.path.exists(os.path.join(self.base, ".lab-built")))
 
-    def test_a_half_seeded_directory_is_started_again(self):
-        os.makedirs(os.path.join(self.bdir, "stale"))
+    def test_an_interrupted_copy_is_started_again(self):
+        os.makedirs(os.path.join(self.bdir + ".seed", "stale"))
         kernel._seed(self.base, self.old, self.bdir, self.new)
         self.assertFalse(os.path.exists(os.path.join(self.bdir, "stale")))
+        self.assertFalse(os.path.exists(self.bdir + ".seed"))
         self.assertTrue(os.path.exists(os.path.join(self.bdir, "mm", "slab.o")))
+
+
+class SeededBuildTest(unittest.TestCase):
+    """build() configures a seeded directory even though the base's .config
+    is there, and only then drops the mark; an in-tree directory already
+    configured is rebuilt without configuring again."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        self.cache = self.tmp.name
+        self.src = os.path.join(self.cache, "src", "linux-6.12.1")
+        os.makedirs(self.src)
+        self.made = []
+
+    def run_logged(self, cmd, log, what, env=None):
+        self.made.append(cmd[-1])
+        return "0m01s"
+
+    def build(self):
+        def place(tree):
+            os.makedirs(tree, exist_ok=True)
+            return "placed"
+        with mock.patch.object(kernel.util, "CACHE", self.cache), \
+                mock.patch.object(kernel.fetch, "kernel_source", return_value=self.src), \
+                mock.patch.object(kernel.util, "run_logged", side_effect=self.run_logged), \
+                mock.patch.object(kernel, "_check_config"), \
+                mock.patch.object(kernel, "_kernel"), \
+                mock.patch.object(kernel.util, "say"), \
+                mock.patch.object(kernel.subprocess, "run"):
+            kernel.build("6.12", "arm64", intree=place)
+            _, bdir = kernel._build_dir("6.12.1", "arm64", kernel.fragments("arm64"), True, True)
+        self.assertTrue(bdir.startswith(self.cache))
+        return bdir
+
+    def make_base(self):
+        with mock.patch.object(kernel.util, "CACHE", self.cache):
+            _, base = kernel._build_dir("6.12.1", "arm64", kernel.fragments("arm64"), False, True)
+        os.makedirs(base)
+        open(os.path.join(base, ".lab-built"), "w").close()
+
+    def test_a_seeded_directory_is_configured(self):
+        self.make_base()
+        with mock.patch.object(kernel, "_seed", side_effect=self.seed) as seed:
+            bdir = self.build()
+        seed.assert_called_once()
+        self.assertEqual(self.made, ["allnoconfig", "modules"])
+        self.assertFalse(os.path.exists(os.path.join(bdir, ".lab-seeded")))
+
+    def seed(self, base, base_src, bdir, src):
+        self.assertEqual(base_src, self.src)
+        os.makedirs(bdir)
+        for n in (".config", ".lab-seeded"):
+            open(os.path.join(bdir, n), "w").close()
+
+    def test_without_a_base_build_nothing_is_seeded(self):
+        with mock.patch.object(kernel, "_seed") as seed:
+            self.build()
+        seed.assert_not_called()
+        self.assertEqual(self.made, ["allnoconfig", "modules"])
+
+    def test_a_configured_in_tree_directory_is_not_configured_again(self):
+        self.make_base()
+        with mock.patch.object(kernel, "_seed", side_effect=self.seed) as seed:
+            bdir = self.build()
+            os.remove(os.path.join(bdir, ".lab-built"))
+            self.made = []
+            self.build()
+        self.assertEqual(seed.call_count, 1)
+        self.assertEqual(self.made, ["modules"])
 
 
 if __name__ == "__main__":

@@ -44,10 +44,6 @@ class InterruptTest(unittest.TestCase):
                 os.kill(pid, 0)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class CommandTest(unittest.TestCase):
     """make check's guests run their vCPUs on one host thread unless asked
     for one thread each (QEMU's default)."""
@@ -64,3 +60,7 @@ class CommandTest(unittest.TestCase):
 
     def test_default_keeps_a_thread_per_vcpu(self):
         self.assertNotIn("-accel", self.cmd(False))
+
+
+if __name__ == "__main__":
+    unittest.main()
