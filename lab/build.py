@@ -9,7 +9,7 @@ import os
 import re
 import subprocess
 
-from . import fetch, util
+from . import fetch, hugepages, util
 
 CROSS = {"arm64": "aarch64-linux-gnu-", "arm": "arm-linux-gnueabihf-"}
 HEAPCTL = os.path.join(util.TOP, "tools", "rmem-heapctl")
@@ -79,7 +79,8 @@ def kmod(target, srcdir, outdir, what, extra=(), strict=False):
             subprocess.run(args + ["clean"], stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
         util.run_logged(args + ["-j2", "modules"], log,
-                        "building %s for kernel %s/%s" % (what, target.name, target.arch))
+                        "building %s for kernel %s/%s" % (what, target.name, target.arch),
+                        env=hugepages.env())
         util.mark(stamp, key)
     with open(log) as f:
         # Kbuild's own "C=2 specified, but sparse is not available or not

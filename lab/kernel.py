@@ -14,6 +14,7 @@ import shutil
 import subprocess
 
 from . import fetch
+from . import hugepages
 from . import util
 
 CONFIGS = os.path.join(util.TOP, "lab", "configs")
@@ -114,7 +115,7 @@ def build(name, arch, extra_frags=(), intree=None, debug=True):
     frags = fragments(arch, extra_frags, debug)
     key, bdir = _build_dir(version, arch, frags, intree is not None, debug)
     log = bdir + ".log"
-    env = dict(os.environ, ARCH=arch, CROSS_COMPILE=ARCHES[arch]["cross"])
+    env = hugepages.env(dict(os.environ, ARCH=arch, CROSS_COMPILE=ARCHES[arch]["cross"]))
     # Keep the kernel's build reproducible and its paths out of the cache key.
     env.pop("KBUILD_OUTPUT", None)
     stamp = os.path.join(bdir, ".lab-built")
@@ -223,8 +224,10 @@ def uapi(name, arch):
         util.ensure_dir(out)
         open(out + ".log", "w").close()
         util.say("installing kernel %s's uapi headers for %s (log: %s.log)" % (name, arch, out))
+        # A thousand small shell scripts, each started on its own: in parallel.
         util.run_logged(["make", "-C", src, "O=" + out, "ARCH=" + arch,
-                         "CROSS_COMPILE=" + ARCHES[arch]["cross"], "headers_install"],
+                         "CROSS_COMPILE=" + ARCHES[arch]["cross"],
+                         "-j%d" % ((os.cpu_count() or 2) + 1), "headers_install"],
                         out + ".log", "installing kernel %s uapi headers" % name)
         util.mark(stamp)
     return inc
