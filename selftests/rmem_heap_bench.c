@@ -1799,8 +1799,8 @@ static void rcu_exp_restore(void)
  * Each cma_alloc() waits for an expedited RCU grace period
  * (lru_cache_disable()), which runs in a kernel thread that stays on the
  * CPU it last ran on: on our CPU that costs a local wakeup, on the other
- * one two cross-CPU wakeups, 60 us more per 4 KiB allocation of the
- * kernel's CMA heap under TCG.  Which of the two a run got was chance;
+ * one two cross-CPU wakeups (Documentation/rmem-heap.rst, "make bench",
+ * has the figures).  Which of the two a run got was chance;
  * with the threads on our CPU every run measures the kernel's heap at its
  * best, and our reusable heaps' cma_alloc() calls alike.
  */
@@ -1823,10 +1823,9 @@ static void pin_rcu_exp(int cpu)
 		if (pid <= 0)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-		n = rh_read_file(path, comm, sizeof(comm) - 1);
+		n = rh_read_file(path, comm, sizeof(comm));
 		if (n <= 0)
 			continue;
-		comm[n] = 0;
 		comm[strcspn(comm, "\n")] = 0;
 		if (strncmp(comm, "rcu_exp_", 8))
 			continue;
