@@ -16,7 +16,9 @@
  * same round, and rounds are added until two halves of the rounds agree.
  *
  * -p A,B: only heaps A and B, of any driver, in paired rounds as in 2,
- * back to back and paced ("BENCH ab" lines).
+ * back to back and paced ("BENCH ab" lines).  -o S,...: only the sections
+ * named (probe, alloc, bw, user, import, scale).  -c NS: the host-speed
+ * loop's best time in an earlier boot (see calib()).
  *
  * Prints a table and machine-readable lines starting with "BENCH ".
  * Missing heaps are skipped with a message.  Exit status is 0 unless the
@@ -26,6 +28,7 @@
 #define _GNU_SOURCE
 #endif
 #include <inttypes.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/resource.h>
 
@@ -44,7 +47,12 @@ static const char * const size_names[NSIZES] = {
 };
 
 static int quick;
-static int scale_only;
+/* the sections to run (-o, -s): bits of enum section */
+enum section { SEC_PROBE, SEC_ALLOC, SEC_BW, SEC_USER, SEC_IMPORT, SEC_SCALE, N_SECTIONS };
+static const char * const section_names[N_SECTIONS] = {
+	"probe", "alloc", "bw", "user", "import", "scale",
+};
+static unsigned int sections = (1u << N_SECTIONS) - 1;
 static char *ab_heaps;	/* -p A,B */
 static volatile uint64_t sink;
 
@@ -235,9 +243,13 @@ typedef int (*rounds_fn)(struct rounds *rd, int s, int r, uint64_t *ns);
  * @t:		ns of each run, t[series][round]
  * @run:	one run
  * @ctx:	the section's own state
+ * @again:	rounds run again because the host was slow (see calib())
+ * @again_ns:	time those took
+ * @speed:	each round's calib() figure, the slower of before and after
  */
 struct rounds {
-	int nser, n, alternate;
+	int nser, n, alternate, again;
+	uint64_t again_ns, speed[RD_MAX];
 	int *ref, *norm, *err;
 	uint64_t (*t)[RD_MAX];
 	rounds_fn run;
@@ -367,23 +379,150 @@ static void rounds_fig(const struct rounds *rd, int s, int inverse, struct fig *
 	       inverse);
 }
 
+/*
+ * The host's speed.  The lab's guests run on a host whose CPUs slow down
+ * for seconds at a time (another tenant, the host's own work); TCG then
+ * slows memory traffic more than a loop, so ratios between unlike work
+ * move with it, and a section that happened to run in such a spell moved
+ * its boot's figure by up to a third.  Around every round a fixed loop is
+ * timed on both CPUs at once (the other CPU zeroes and runs work items for
+ * us); a round is quiet when neither took QUIET_PCT longer than the
+ * fastest seen, in this process or (-c) an earlier boot.  Slow rounds are
+ * run again, up to QUIET_WAIT_NS per section, then kept and counted.
+ */
+#define CALIB_ITERS	20000
+#define QUIET_PCT	15
+#define QUIET_WAIT_NS	(20 * 1000000000ULL)
+
+static uint64_t calib_best = UINT64_MAX;
+static int calib_req[2] = { -1, -1 }, calib_resp[2] = { -1, -1 };
+
+/* the best of three runs of the loop, in ns */
+static uint64_t calib_loop(void)
+{
+	uint64_t best = UINT64_MAX, x = sink;
+	int k, i;
+
+	for (k = 0; k < 3; k++) {
+		uint64_t t0 = rh_now_ns(), t;
+
+		for (i = 0; i < CALIB_ITERS; i++)
+			x = x * 6364136223846793005ULL + (uint64_t)i;
+		t = rh_now_ns() - t0;
+		sink = x;
+		if (t < best)
+			best = t;
+	}
+	return best;
+}
+
+/* the loop on the other CPU, each time a byte comes down calib_req */
+static void *calib_other(void *arg)
+{
+	int cpu = (int)(intptr_t)arg;
+	cpu_set_t set;
+	uint64_t v;
+	char c;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		return NULL;
+	while (read(calib_req[0], &c, 1) == 1) {
+		v = calib_loop();
+		if (write(calib_resp[1], &v, sizeof(v)) != sizeof(v))
+			break;
+	}
+	return NULL;
+}
+
+/* a thread on the CPU after @cpu, if there is one, for calib() */
+static void calib_start(int cpu)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	pthread_t th;
+
+	if (n < 2 || pipe(calib_req) || pipe(calib_resp))
+		return;
+	if (pthread_create(&th, NULL, calib_other, (void *)(intptr_t)((cpu + 1) % n))) {
+		close(calib_req[1]);
+		calib_req[1] = -1;
+		return;
+	}
+	pthread_detach(th);
+	printf("# host speed also timed on CPU %ld\n", (cpu + 1) % n);
+}
+
+/* the loop on both CPUs at once: the slower time; also the fastest seen */
+static uint64_t calib(void)
+{
+	uint64_t mine, other = 0;
+	int asked = calib_req[1] >= 0 && write(calib_req[1], "c", 1) == 1;
+
+	mine = calib_loop();
+	if (asked && read(calib_resp[0], &other, sizeof(other)) != sizeof(other))
+		other = 0;
+	if (mine < calib_best)
+		calib_best = mine;
+	if (other && other < calib_best)
+		calib_best = other;
+	return mine > other ? mine : other;
+}
+
+static int round_quiet(const struct rounds *rd, int r)
+{
+	return rd->speed[r] * 100 <= calib_best * (100 + QUIET_PCT);
+}
+
+/* round @r of every series, and the host's speed around it */
+static void round_once(struct rounds *rd, int r)
+{
+	uint64_t before = calib(), after;
+	int k;
+
+	for (k = 0; k < rd->nser; k++) {
+		int s = rd->alternate && (r & 1) ? rd->nser - 1 - k : k;
+		int ret;
+
+		if (rounds_err(rd, s))
+			continue;
+		ret = rd->run(rd, s, r, &rd->t[s][r]);
+		if (ret)
+			rd->err[s] = ret;
+	}
+	after = calib();
+	rd->speed[r] = before > after ? before : after;
+}
+
+/* rounds @from to @to, then any slow round again while the wait allows */
 static void rounds_run(struct rounds *rd, int from, int to)
 {
-	int r, k;
+	int r;
 
-	for (r = from; r < to; r++) {
-		for (k = 0; k < rd->nser; k++) {
-			int s = rd->alternate && (r & 1) ? rd->nser - 1 - k : k;
-			int ret;
-
-			if (rounds_err(rd, s))
-				continue;
-			ret = rd->run(rd, s, r, &rd->t[s][r]);
-			if (ret)
-				rd->err[s] = ret;
-		}
-	}
+	for (r = from; r < to; r++)
+		round_once(rd, r);
 	rd->n = to;
+	while (rd->again_ns < QUIET_WAIT_NS) {
+		uint64_t t0 = rh_now_ns();
+
+		for (r = 0; r < rd->n && round_quiet(rd, r); r++)
+			;
+		if (r == rd->n)
+			break;
+		round_once(rd, r);
+		rd->again++;
+		rd->again_ns += rh_now_ns() - t0;
+	}
+}
+
+/* rounds kept although the host was slow in them */
+static int rounds_slow(const struct rounds *rd)
+{
+	int r, n = 0;
+
+	for (r = 0; r < rd->n; r++)
+		n += !round_quiet(rd, r);
+	return n;
 }
 
 /* whether every ratio (every series with a reference) agrees */
@@ -412,6 +551,10 @@ static void rounds_go(struct rounds *rd, int first, int more, int max)
 	rounds_run(rd, 0, first);
 	while (!rounds_agree(rd) && rd->n + more <= max)
 		rounds_run(rd, rd->n, rd->n + more);
+	printf("# %d rounds; %d run again while the host was slow (%.1f s), %d kept slow\n",
+	       rd->n, rd->again, rd->again_ns / 1e9, rounds_slow(rd));
+	printf("BENCH quiet rounds=%d again=%d again_ms=%" PRIu64 " kept_slow=%d calib_ns=%" PRIu64
+	       "\n", rd->n, rd->again, rd->again_ns / 1000000, rounds_slow(rd), calib_best);
 }
 
 /*
@@ -1293,10 +1436,11 @@ struct import_ctx {
 	int fd[N_ISIZES * N_IMPORT];	/* the buffer, or -errno */
 	uint32_t attach[N_ISIZES * N_IMPORT];
 	int attached[N_ISIZES * N_IMPORT];
+	uint32_t nents[N_ISIZES * N_IMPORT];	/* DMA segments of the last map */
 };
 
-/* one map + unmap of @attach: ns, or -errno */
-static int64_t import_map_once(int ifd, uint32_t attach)
+/* one map + unmap of @attach: ns, or -errno; the map's segments in *nents */
+static int64_t import_map_once(int ifd, uint32_t attach, uint32_t *nents)
 {
 	struct rhi_map m = { .attach_id = attach, .dir = RHI_DIR_BIDIRECTIONAL };
 	struct rhi_id id = { .id = attach };
@@ -1304,6 +1448,7 @@ static int64_t import_map_once(int ifd, uint32_t attach)
 
 	if (ioctl(ifd, RHI_IOC_MAP, &m) || ioctl(ifd, RHI_IOC_UNMAP, &id))
 		return -errno;
+	*nents = m.nents;
 	return (int64_t)(rh_now_ns() - t0);
 }
 
@@ -1325,7 +1470,7 @@ static int import_run(struct rounds *rd, int s, int r, uint64_t *ns)
 			return -errno;
 		c->attach[b] = at.attach_id;
 		c->attached[b] = 1;
-		v = import_map_once(c->ifd, c->attach[b]);
+		v = import_map_once(c->ifd, c->attach[b], &c->nents[b]);
 		if (v < 0)
 			return (int)v;
 		*ns = (uint64_t)v;
@@ -1334,7 +1479,7 @@ static int import_run(struct rounds *rd, int s, int r, uint64_t *ns)
 	if (!c->attached[b])
 		return -ENOLINK;
 	for (i = 0; i < IMPORT_BLOCK && !ret; i++) {
-		v = import_map_once(c->ifd, c->attach[b]);
+		v = import_map_once(c->ifd, c->attach[b], &c->nents[b]);
 		if (v < 0)
 			ret = (int)v;
 		else
@@ -1410,10 +1555,10 @@ static void bench_import(void)
 			       import_heaps[h], (size_t)(import_sizes[s] / RH_KIB),
 			       first.med / 1e3, first.rel, again.med / 1e3, again.rel,
 			       fig_agrees(&first, !h) && fig_agrees(&again, !h) ? "yes" : "no");
-			printf("BENCH import heap=%s size=%zu reps=%d rounds=%d first_ns=%" PRIu64
-			       " median_ns=%" PRIu64 " first_rel_system=%.5f rel_system=%.5f"
+			printf("BENCH import heap=%s size=%zu segments=%u reps=%d rounds=%d first_ns=%"
+			       PRIu64 " median_ns=%" PRIu64 " first_rel_system=%.5f rel_system=%.5f"
 			       " rel_a=%.5f rel_b=%.5f agree=%d\n", import_heaps[h],
-			       import_sizes[s], IMPORT_BLOCK, rd.n, first.med, again.med,
+			       import_sizes[s], c.nents[b], IMPORT_BLOCK, rd.n, first.med, again.med,
 			       first.rel, again.rel, again.rel_half[0], again.rel_half[1],
 			       fig_agrees(&first, !h) && fig_agrees(&again, !h));
 		}
@@ -1897,32 +2042,71 @@ static int bench_ab(char *arg)
 	return 0;
 }
 
+/* -o: a comma-separated list of section_names[]; 0, or -1 with a message */
+static int parse_sections(char *arg)
+{
+	char *tok, *save = NULL;
+	int i;
+
+	sections = 0;
+	for (tok = strtok_r(arg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < N_SECTIONS && strcmp(tok, section_names[i]); i++)
+			;
+		if (i == N_SECTIONS) {
+			fprintf(stderr, "-o: no section %s\n", tok);
+			return -1;
+		}
+		sections |= 1u << i;
+	}
+	if (!sections) {
+		fprintf(stderr, "-o: no section named\n");
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct rh_heap hs[RH_MAX_HEAPS];
 	int opt, nh;
 
-	while ((opt = getopt(argc, argv, "qsp:h")) != -1) {
+	while ((opt = getopt(argc, argv, "qso:p:c:h")) != -1) {
 		switch (opt) {
+		case 'c':
+			calib_best = strtoull(optarg, NULL, 10) ?: UINT64_MAX;
+			break;
 		case 'q':
 			quick = 1;
 			break;
 		case 's':
-			scale_only = 1;
+			sections = 1u << SEC_PROBE | 1u << SEC_SCALE;
+			break;
+		case 'o':
+			if (parse_sections(optarg))
+				return 2;
 			break;
 		case 'p':
 			ab_heaps = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-q] [-s] [-p A,B]\n  -q  fewer repetitions\n"
+			fprintf(stderr, "usage: %s [-q] [-s] [-o S,...] [-p A,B] [-c NS]\n"
+				"  -q  fewer repetitions\n"
 				"  -s  after probe and scale alone (a machine with large regions)\n"
-				"  -p  heaps A and B (names in %s) alone, in paired rounds\n",
+				"  -o  these sections alone, in their usual order: probe, alloc, bw,\n"
+				"      user, import, scale\n"
+				"  -p  heaps A and B (names in %s) alone, in paired rounds\n"
+				"  -c  the host-speed loop's best time (BENCH quiet calib_ns) in\n"
+				"      an earlier boot: rounds slower than it are run again\n",
 				argv[0], RH_DEVDIR);
 			return opt == 'h' ? 0 : 2;
 		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	pin_to_cpu();
+	calib_start(sched_getcpu());
+	for (opt = 0; opt < 30; opt++)
+		calib();
+	printf("# host speed: a %d-step loop in %.1f us at best\n", CALIB_ITERS, calib_best / 1e3);
 	section_done(NULL);
 	if (ab_heaps)
 		return bench_ab(ab_heaps);
@@ -1934,20 +2118,30 @@ int main(int argc, char **argv)
 	}
 	printf("# rmem_heap_bench: %d heap(s) in %s, page %ld, %s\n", nh, RH_SYSFS,
 	       sysconf(_SC_PAGESIZE), quick ? "quick" : "full");
-	bench_after_probe(hs, nh);
-	section_done("after probe");
-	if (!scale_only) {
+	if (sections & 1u << SEC_PROBE) {
+		bench_after_probe(hs, nh);
+		section_done("after probe");
+	}
+	if (sections & 1u << SEC_ALLOC) {
 		bench_alloc(hs, nh);
 		section_done("allocation");
+	}
+	if (sections & 1u << SEC_BW) {
 		bench_bw(hs, nh);
 		section_done("bandwidth");
+	}
+	if (sections & 1u << SEC_USER) {
 		bench_user();
 		section_done("what a user waits for");
+	}
+	if (sections & 1u << SEC_IMPORT) {
 		bench_import();
 		section_done("import");
 	}
-	bench_scale(hs, nh);
-	section_done("scale");
+	if (sections & 1u << SEC_SCALE) {
+		bench_scale(hs, nh);
+		section_done("scale");
+	}
 	printf("# rmem_heap_bench done (informational, no pass/fail)\n");
 	return 0;
 }
