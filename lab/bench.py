@@ -62,11 +62,42 @@ def body(t, _res):
         % (scenario.IMPORTER_KO, scenario.IMPORTER_KO), scenario.COMMAND_LINE])
 
 
-def bench_boot(k, m, out, what):
-    """One boot of rmem_heap_bench: its parsed figures, {} if the machine is
-    not arm64, None if the benchmark did not finish."""
+def host_best(boots):
+    """The fastest time of rmem_heap_bench's host-speed loop in any of the
+    parsed boots (its "BENCH quiet" lines), 0 if none has one."""
+    vals = [f["calib_ns"] for res in boots for f in res.get("quiet", [])
+            if isinstance(f.get("calib_ns"), int) and f["calib_ns"] > 0]
+    return min(vals) if vals else 0
+
+
+def quiet_text(boots):
+    """What the report says of the rounds run again while the host was slow."""
+    fs = [f for res in boots for f in res.get("quiet", [])]
+    if not fs:
+        return ""
+    rounds = sum(f.get("rounds", 0) for f in fs)
+    again = sum(f.get("again", 0) for f in fs)
+    slow = sum(f.get("kept_slow", 0) for f in fs)
+    secs = sum(f.get("again_ms", 0) for f in fs) / 1000.0
+    return ("Rounds run while the host's CPUs were slow (a fixed loop, timed on both "
+            "guest CPUs around each round, over 15%% slower than its best): %d run "
+            "again (%.0f s), %d of %d kept.\n" % (again, secs, slow, rounds))
+
+
+def bench_command(m, best):
+    """rmem_heap_bench's command line for machine m; best: host_best() so far."""
     # a bench-only machine (large regions): after probe and scale (-s)
-    cmd = "rmem_heap_bench -s\n" if machine.Machine(m).bench_only else "rmem_heap_bench\n"
+    cmd = "rmem_heap_bench -s" if machine.Machine(m).bench_only else "rmem_heap_bench"
+    if best:
+        cmd += " -c %d" % best
+    return cmd + "\n"
+
+
+def bench_boot(k, m, out, what, best=0):
+    """One boot of rmem_heap_bench: its parsed figures, {} if the machine is
+    not arm64, None if the benchmark did not finish.  best: the host-speed
+    loop's best time in earlier boots (host_best())."""
+    cmd = bench_command(m, best)
     sc = scenario.prepare(k, m, body, out, debug=False, command=cmd)
     if sc["machine"].arch != "arm64":
         util.say("skipping %s: the benchmark runs on arm64 guests" % m)
@@ -175,7 +206,8 @@ def main(argv=None):
                     break
                 out = top if most == 1 else os.path.join(top, "boot-%d" % i)
                 res = bench_boot(k, m, out, "" if most == 1 else
-                                 ", boot %d (of %d to %d)" % (i, args.boots, most))
+                                 ", boot %d (of %d to %d)" % (i, args.boots, most),
+                                 host_best(boots))
                 if res is None:
                     status = 1
                 elif not res:
@@ -195,6 +227,8 @@ def main(argv=None):
             if len(boots) > 1:
                 title += ", median of %d boots" % len(boots)
                 extra = halves_text(rows, len(boots))
+            extra += quiet_text(boots)
+            if len(boots) > 1:
                 res = benchreport.merge(boots)
                 merged = os.path.join(top, "merged.log")
                 with open(merged, "w") as f:

@@ -69,5 +69,32 @@ class NeedMoreTest(unittest.TestCase):
         self.assertFalse(self.more([boot()] * 2, 1, 2))
 
 
+QUIET_A = ("BENCH quiet rounds=15 again=3 again_ms=1200 kept_slow=0 calib_ns=27400\n"
+           "BENCH quiet rounds=21 again=0 again_ms=0 kept_slow=2 calib_ns=27300\n")
+QUIET_B = "BENCH quiet rounds=9 again=40 again_ms=20100 kept_slow=1 calib_ns=26900\n"
+
+
+class HostSpeedTest(unittest.TestCase):
+    """The host-speed loop's best time, passed on to later boots."""
+
+    def test_no_boot_no_hint(self):
+        self.assertEqual(bench.host_best([]), 0)
+        self.assertEqual(bench.host_best([boot()]), 0)
+        self.assertEqual(bench.bench_command("virt", 0), "rmem_heap_bench\n")
+
+    def test_fastest_of_all_boots(self):
+        boots = [benchreport.parse(QUIET_A), benchreport.parse(QUIET_B)]
+        self.assertEqual(bench.host_best(boots), 26900)
+        self.assertEqual(bench.bench_command("virt", 26900),
+                         "rmem_heap_bench -c 26900\n")
+        self.assertEqual(bench.bench_command("virt-scale", 26900),
+                         "rmem_heap_bench -s -c 26900\n")
+
+    def test_quiet_text_sums_the_sections(self):
+        text = bench.quiet_text([benchreport.parse(QUIET_A), benchreport.parse(QUIET_B)])
+        self.assertIn("43 run again (21 s), 3 of 45 kept", text)
+        self.assertEqual(bench.quiet_text([boot()]), "")
+
+
 if __name__ == "__main__":
     unittest.main()
