@@ -13,20 +13,25 @@ lab/benchreport.py) goes to Documentation/bench/.
     python3 -m lab.bench [--kernels "newest"] [--machines "virt zcu102 virt-scale"]
                          [--boots N] [--max-boots M]
 
-A TCG guest's figures shift from boot to boot (where the page allocator put
-things, how the host backs the guest's memory) by more than the rounds
-within one boot leave: each kernel and machine boots at least --boots N
-(BENCH_BOOTS, default 4) times, each boot's console log goes to
-out/bench/KERNEL-MACHINE/boot-I/console.log, and the report's figures are
-the medians over the boots (lab/benchreport.py merge()), also written as
-out/bench/KERNEL-MACHINE/merged.log for lab.benchcompare.  From four boots
-on, the medians of the odd boots are set against those of the even ones
-(as two runs of half as many boots, lab.benchcompare's test); while a
-ratio differs by more than 10% and fewer than --max-boots
-(BENCH_MAX_BOOTS; default 8, or --boots where that is under four: then
-BENCH_BOOTS=1 is one quick boot) have run, one more boot is added.  The
-report says how many boots each figure is the median of and which
-ratios the halves still disagree on.
+A TCG guest's figures shift from run to run and boot to boot (the host's
+CPUs slow down for seconds at a time, and what state a run finds the
+guest in holds for the whole run) by more than the rounds within one run
+leave.  Each kernel and machine boots --boots N times (BENCH_BOOTS,
+default 4) for a whole run of the benchmark; each boot's console log goes
+to out/bench/KERNEL-MACHINE/boot-I/console.log, and the report's figures
+are the medians over the runs (lab/benchreport.py merge()), also written
+as out/bench/KERNEL-MACHINE/merged.log for lab.benchcompare.  From four
+boots on, the medians over the runs of the odd boots are set against those
+of the even ones (as two runs of make bench would be, lab.benchcompare's
+test); while a ratio differs by more than 10% and fewer than --max-boots
+(BENCH_MAX_BOOTS; default 16, or --boots where that is under four: then
+BENCH_BOOTS=1 is one quick boot) have run, one more boot is added, which
+runs only the sections whose ratios differ, RUNS_PER_BOOT times, quick
+(rmem_heap_bench -q -o): a run, not a round, is what samples the state.
+Every boot after the first passes the host-speed loop's best time so far
+to the benchmark (-c; see "quiet" in selftests/rmem_heap_bench.c).  The
+report says how many runs each figure is the median of and which ratios
+the halves still disagree on.
 """
 
 import argparse
@@ -84,47 +89,81 @@ def quiet_text(boots):
             "again (%.0f s), %d of %d kept.\n" % (again, secs, slow, rounds))
 
 
-def bench_command(m, best):
-    """rmem_heap_bench's command line for machine m; best: host_best() so far."""
-    # a bench-only machine (large regions): after probe and scale (-s)
-    cmd = "rmem_heap_bench -s" if machine.Machine(m).bench_only else "rmem_heap_bench"
-    if best:
-        cmd += " -c %d" % best
-    return cmd + "\n"
+# which section of rmem_heap_bench (its -o names) measures each kind of figure
+SECTION_OF = {"probe": "probe", "alloc": "alloc", "paired": "alloc", "memset": "alloc",
+              "bw": "bw", "user": "user", "import": "import", "scale": "scale"}
+# runs of the sections whose figures still differ, in one added boot
+RUNS_PER_BOOT = 2
+DONE = "# rmem_heap_bench done"
 
 
-def bench_boot(k, m, out, what, best=0):
-    """One boot of rmem_heap_bench: its parsed figures, {} if the machine is
-    not arm64, None if the benchmark did not finish.  best: the host-speed
-    loop's best time in earlier boots (host_best())."""
-    cmd = bench_command(m, best)
+def bench_command(m, best, sections=None, runs=1):
+    """rmem_heap_bench's command lines for machine m: a whole run, or (a list
+    of sections) runs quick runs of those sections alone; best: host_best()
+    so far.  After probe is measured in the first run alone."""
+    hint = " -c %d" % best if best else ""
+    if sections is None:
+        # a bench-only machine (large regions): after probe and scale (-s)
+        return "rmem_heap_bench%s%s\n" % (" -s" if machine.Machine(m).bench_only else "",
+                                           hint)
+    lines = []
+    for i in range(runs):
+        secs = [x for x in sections if x != "probe" or i == 0]
+        if secs:
+            lines.append("rmem_heap_bench -q -o %s%s || exit $?" % (",".join(secs), hint))
+    return "\n".join(lines) + "\n"
+
+
+def split_runs(text):
+    """The finished runs of rmem_heap_bench in one console log, each parsed."""
+    return [benchreport.parse(chunk) for chunk in text.split(DONE)[:-1]]
+
+
+def sections_of(rows):
+    """The sections (rmem_heap_bench -o, in its order) that measure the ratios
+    of rows (lab.benchcompare rows) that do not agree."""
+    want = {SECTION_OF.get(name.split()[0]) for name, _, _, ok in rows if not ok}
+    return [x for x in ("probe", "alloc", "bw", "user", "import", "scale") if x in want]
+
+
+def bench_boot(k, m, out, what, cmd):
+    """One boot running cmd (bench_command()): the parsed runs it finished, []
+    if the machine is not arm64, None if a run failed."""
     sc = scenario.prepare(k, m, body, out, debug=False, command=cmd)
     if sc["machine"].arch != "arm64":
         util.say("skipping %s: the benchmark runs on arm64 guests" % m)
-        return {}
+        return []
     log = os.path.join(out, "console.log")
     util.say("benchmarking kernel %s (no debug options) on %s%s; console log: %s"
              % (k, m, what, log))
     print("\n## kernel %s, machine %s%s" % (k, m, what))
     tee = Tee()
     rc, _, _ = scenario.run_command(sc, log, stream=tee)
-    if rc != 0:
+    runs = split_runs("".join(tee.kept))
+    if rc != 0 or len(runs) != cmd.count("rmem_heap_bench"):
         print("the benchmark did not finish; see %s" % log)
         return None
-    return benchreport.parse("".join(tee.kept))
+    return runs
 
 
 HALVES_FROM = 4
-DEFAULT_MAX_BOOTS = 8
+DEFAULT_MAX_BOOTS = 16
+
+
+def flat(boots):
+    """The runs of boots (each a list of parsed runs), in order."""
+    return [run for boot in boots for run in boot]
 
 
 def halves(boots):
-    """lab.benchcompare's rows for the medians of the odd boots (1, 3, ...)
-    against those of the even ones; [] with fewer than HALVES_FROM boots."""
+    """lab.benchcompare's rows for the medians over the runs of the odd boots
+    (1, 3, ...) against those of the even ones; [] with fewer than
+    HALVES_FROM boots.  Runs of one boot stay in one half: what moves a
+    boot's figures can hold for the whole boot."""
     if len(boots) < HALVES_FROM:
         return []
-    return benchcompare.compare(benchreport.merge(boots[0::2]),
-                                benchreport.merge(boots[1::2]))
+    return benchcompare.compare(benchreport.merge(flat(boots[0::2])),
+                                benchreport.merge(flat(boots[1::2])))
 
 
 def halves_text(rows, nboots):
@@ -132,8 +171,8 @@ def halves_text(rows, nboots):
     if not rows:
         return ""
     bad = [r for r in rows if not r[3]]
-    text = ("Odd boots against even boots (the medians of %d and of %d boots, as two "
-            "runs of the benchmark would be): %d of %d ratios within 10%%."
+    text = ("Odd boots against even boots (the medians over the runs of %d and of %d "
+            "boots, as two runs of make bench would be): %d of %d ratios within 10%%."
             % ((nboots + 1) // 2, nboots // 2, len(rows) - len(bad), len(rows)))
     if bad:
         text += " Not within: " + "; ".join(
@@ -205,9 +244,16 @@ def main(argv=None):
                 if i > most:
                     break
                 out = top if most == 1 else os.path.join(top, "boot-%d" % i)
+                best = host_best(flat(boots))
+                if len(boots) < args.boots or not rows:
+                    cmd, what = bench_command(m, best), "whole"
+                else:
+                    secs = sections_of(rows)
+                    cmd = bench_command(m, best, secs, RUNS_PER_BOOT)
+                    what = "%d quick runs of %s" % (RUNS_PER_BOOT, ", ".join(secs))
                 res = bench_boot(k, m, out, "" if most == 1 else
-                                 ", boot %d (of %d to %d)" % (i, args.boots, most),
-                                 host_best(boots))
+                                 ", boot %d (of %d to %d): %s" % (i, args.boots, most, what),
+                                 cmd)
                 if res is None:
                     status = 1
                 elif not res:
@@ -225,17 +271,18 @@ def main(argv=None):
                 k, fetch.describe(k), m, date)
             extra = ""
             if len(boots) > 1:
-                title += ", median of %d boots" % len(boots)
+                title += ", median of %d runs in %d boots" % (len(flat(boots)), len(boots))
                 extra = halves_text(rows, len(boots))
-            extra += quiet_text(boots)
-            if len(boots) > 1:
-                res = benchreport.merge(boots)
+            extra += quiet_text(flat(boots))
+            if len(flat(boots)) > 1:
+                res = benchreport.merge(flat(boots))
                 merged = os.path.join(top, "merged.log")
                 with open(merged, "w") as f:
                     f.write(benchreport.bench_lines(res))
-                util.say("the medians of %d boots: %s" % (len(boots), merged))
+                util.say("the medians of %d runs in %d boots: %s"
+                         % (len(flat(boots)), len(boots), merged))
             else:
-                res = boots[0]
+                res = boots[0][0]
             runs.append((title, "%s-%s" % (k, m), res, extra))
     if runs:
         md = write_report(runs, args.report)

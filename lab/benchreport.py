@@ -68,22 +68,24 @@ def _median(values):
 
 
 def merge(boots):
-    """Parsed runs of several boots of one kernel and machine -> one run whose
-    figures are the medians over the boots (a figure some boot lacks or
-    failed in is left out); "agree" holds where it held in every boot, and
-    "boots" says how many there were."""
+    """Parsed runs of the benchmark (whole runs from several boots, and runs
+    of some sections alone) of one kernel and machine -> one run whose
+    figures are the medians over the runs that measured them (a figure that
+    a run of its section lacks or failed in is left out); "agree" holds
+    where it held in every run, and "merged" says how many there were."""
     out = {}
     for kind in sorted({k for res in boots for k in res}):
         keys = IDENTITY.get(kind)
         if not keys:
             continue
         groups = {}
-        for res in boots:
-            for f in res.get(kind, []):
+        ran = [res for res in boots if kind in res]
+        for res in ran:
+            for f in res[kind]:
                 if all(k in f for k in keys) and "error" not in f and "skipped" not in f:
                     groups.setdefault(tuple(f[k] for k in keys), []).append(f)
         for fs in groups.values():
-            if len(fs) < len(boots):
+            if len(fs) < len(ran):
                 continue
             m = dict(fs[0])
             for field, v in fs[0].items():
@@ -95,7 +97,7 @@ def merge(boots):
                     m[field] = int(med) if isinstance(v, int) else med
             if "agree" in m:
                 m["agree"] = int(all(f.get("agree") for f in fs))
-            m["boots"] = len(fs)
+            m["merged"] = len(fs)
             out.setdefault(kind, []).append(m)
     return out
 
@@ -134,11 +136,11 @@ def markdown(runs):
     for title, res in runs:
         lines.append("## %s" % title)
         lines.append("")
-        boots = {f["boots"] for figs in res.values() for f in figs if "boots" in f}
-        if boots:
-            lines.append("Each figure is the median over %s boots of that figure in each "
-                         "boot (rounds: the median of the boots' rounds); \"agree\": in every "
-                         "boot." % "/".join(str(b) for b in sorted(boots)))
+        merged = {f["merged"] for figs in res.values() for f in figs if "merged" in f}
+        if merged:
+            lines.append("Each figure is the median over %s runs of the benchmark of that "
+                         "figure in each run (rounds: the median of the runs' rounds); "
+                         "\"agree\": in every run." % "/".join(str(b) for b in sorted(merged)))
             lines.append("")
         figs = user_figures(res)
         if figs:

@@ -12,10 +12,15 @@ LOG = "bench-7.3-virt-rounds.log"
 PAIRED_4K = "ratio_median=0.147 ratio_min=0.054"
 
 
-def boot(paired_4k="0.147"):
-    """One boot's figures, the 4 KiB paired ratio set to paired_4k."""
+def run(paired_4k="0.147"):
+    """One run's figures, the 4 KiB paired ratio set to paired_4k."""
     return benchreport.parse(testdata.read_log(LOG).replace(
         PAIRED_4K, "ratio_median=%s ratio_min=0.054" % paired_4k))
+
+
+def boot(paired_4k="0.147"):
+    """One boot of one whole run (bench.bench_boot()'s answer)."""
+    return [run(paired_4k)]
 
 
 class HalvesTest(unittest.TestCase):
@@ -38,12 +43,12 @@ class HalvesTest(unittest.TestCase):
         self.assertAlmostEqual(bad[0][1], 0.10)
         self.assertAlmostEqual(bad[0][2], 0.20)
         text = bench.halves_text(rows, 4)
-        self.assertIn("medians of 2 and of 2 boots", text)
+        self.assertIn("medians over the runs of 2 and of 2 boots", text)
         self.assertIn("Not within: paired frames reserved 4096 ratio_median 0.1 and 0.2.",
                       text)
 
     def test_five_boots_three_and_two(self):
-        self.assertIn("medians of 3 and of 2 boots",
+        self.assertIn("medians over the runs of 3 and of 2 boots",
                       bench.halves_text(bench.halves([boot()] * 5), 5))
 
 
@@ -79,7 +84,7 @@ class HostSpeedTest(unittest.TestCase):
 
     def test_no_boot_no_hint(self):
         self.assertEqual(bench.host_best([]), 0)
-        self.assertEqual(bench.host_best([boot()]), 0)
+        self.assertEqual(bench.host_best(boot()), 0)
         self.assertEqual(bench.bench_command("virt", 0), "rmem_heap_bench\n")
 
     def test_fastest_of_all_boots(self):
@@ -93,7 +98,47 @@ class HostSpeedTest(unittest.TestCase):
     def test_quiet_text_sums_the_sections(self):
         text = bench.quiet_text([benchreport.parse(QUIET_A), benchreport.parse(QUIET_B)])
         self.assertIn("43 run again (21 s), 3 of 45 kept", text)
-        self.assertEqual(bench.quiet_text([boot()]), "")
+        self.assertEqual(bench.quiet_text(boot()), "")
+
+
+
+class AddedBootsTest(unittest.TestCase):
+    """Boots after the first --boots run only the sections that differ."""
+
+    def test_sections_of_disagreeing_rows(self):
+        rows = [("paired frames reserved 4096 ratio_median", 0.1, 0.2, False),
+                ("import video-uncached 8388608 rel_system", 0.003, 0.004, False),
+                ("alloc rmem paced 65536 rel_system", 1.0, 1.2, False),
+                ("user rmem touch32M rel_system", 0.05, 0.05, True)]
+        self.assertEqual(bench.sections_of(rows), ["alloc", "import"])
+        self.assertEqual(bench.sections_of(rows[3:]), [])
+
+    def test_command_of_an_added_boot(self):
+        cmd = bench.bench_command("virt", 27000, ["alloc", "import"], 3)
+        self.assertEqual(cmd.splitlines(),
+                         ["rmem_heap_bench -q -o alloc,import -c 27000 || exit $?"] * 3)
+
+    def test_after_probe_only_in_the_first_run(self):
+        cmd = bench.bench_command("virt-scale", 0, ["probe", "scale"], 2)
+        self.assertEqual(cmd.splitlines(), ["rmem_heap_bench -q -o probe,scale || exit $?",
+                                            "rmem_heap_bench -q -o scale || exit $?"])
+
+    def test_split_runs_drops_an_unfinished_one(self):
+        text = testdata.read_log(LOG)
+        self.assertIn(bench.DONE, text)
+        runs = bench.split_runs(text + text + "BENCH import heap=rmem size=4096\n")
+        self.assertEqual(len(runs), 2)
+        self.assertEqual(runs[0], runs[1])
+        self.assertEqual(runs[0], benchreport.parse(text))
+
+    def test_runs_of_a_boot_stay_in_one_half(self):
+        # boots 1 and 3: one run at 0.10; boots 2 and 4: three runs at 0.20
+        boots = [[run("0.10")], [run("0.20")] * 3] * 2
+        rows = {r[0]: r for r in bench.halves(boots)}
+        name = "paired frames reserved 4096 ratio_median"
+        self.assertAlmostEqual(rows[name][1], 0.10)
+        self.assertAlmostEqual(rows[name][2], 0.20)
+        self.assertEqual(benchreport.merge(bench.flat(boots))["paired"][0]["merged"], 8)
 
 
 if __name__ == "__main__":

@@ -183,7 +183,7 @@ class MergeTest(unittest.TestCase):
              and x["mode"] == "back-to-back"][0]
         self.assertEqual(f["rel_system"], 1.013)
         self.assertEqual(f["median_ns"], 40320)
-        self.assertEqual(f["boots"], 3)
+        self.assertEqual(f["merged"], 3)
 
     def test_median_of_three(self):
         boots = [benchreport.parse(self.text.replace(
@@ -208,10 +208,19 @@ class MergeTest(unittest.TestCase):
         self.assertFalse([f for f in m["scale"] if f["heap"] == "coherent"])
         self.assertTrue([f for f in m["scale"] if f["heap"] == "rmem"])
 
+    def test_run_of_other_sections_counts_for_none(self):
+        # a run of the import section alone: its figures from both runs,
+        # the others from the whole run alone
+        imports = {"import": self.res["import"]}
+        m = benchreport.merge([self.res, imports])
+        f = [x for x in m["import"] if x["heap"] == "rmem" and x["size"] == 1048576][0]
+        self.assertEqual(f["merged"], 2)
+        self.assertEqual(m["scale"][0]["merged"], 1)
+
     def test_report_says_boots(self):
         md = benchreport.markdown([("t", benchreport.merge([self.res] * 3))])
-        self.assertIn("Each figure is the median over 3 boots", md)
-        self.assertNotIn("boots", benchreport.markdown([("t", self.res)]))
+        self.assertIn("Each figure is the median over 3 runs", md)
+        self.assertNotIn("median over", benchreport.markdown([("t", self.res)]))
 
     def test_bench_lines_read_back(self):
         m = benchreport.merge([self.res, self.res])
