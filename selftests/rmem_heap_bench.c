@@ -61,11 +61,14 @@ static void barrier_ptr(void *p)
 	__asm__ __volatile__("" : : "r"(p) : "memory");
 }
 
+/*
+ * Repetitions in one run of a series (a memset's, a block's): the same with
+ * -q, which runs fewer rounds, so that a quick run measures what a full
+ * one does (a reusable heap's block median follows its length).
+ */
 static int reps_for(size_t sz)
 {
-	int r = sz <= 64 * RH_KIB ? 51 : sz <= RH_MIB ? 21 : 9;
-
-	return quick ? r / 3 + 1 : r;
+	return sz <= 64 * RH_KIB ? 51 : sz <= RH_MIB ? 21 : 9;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -2090,7 +2093,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: %s [-q] [-s] [-o S,...] [-p A,B] [-c NS]\n"
-				"  -q  fewer repetitions\n"
+				"  -q  fewer rounds (each as in a full run)\n"
 				"  -s  after probe and scale alone (a machine with large regions)\n"
 				"  -o  these sections alone, in their usual order: probe, alloc, bw,\n"
 				"      user, import, scale\n"
