@@ -247,7 +247,7 @@ def markdown(runs):
             lines += _table(
                 "Reusable heap %s against the kernel's CMA heap %s, in rounds of one block of "
                 "allocations on each, the order alternating (ratio < 1: ours faster; per round "
-                "the ratio of the block medians):" % (p0["ours"], p0["kernel"]),
+                "the ratio of the block means):" % (p0["ours"], p0["kernel"]),
                 ["size", "rounds", "median", "lowest", "highest", "agree"],
                 [[_size(f["size"]), str(f["rounds"])] +
                  ["%.2fx" % f[k] for k in ("ratio_median", "ratio_min", "ratio_max")] +
@@ -296,7 +296,7 @@ def _alloc_table(alloc):
     paced_reps = max([f.get("reps", 1) for f in alloc if f.get("mode") == "paced"] or [1])
     if key == "rel_system":
         intro = ("Allocation + close in rounds, each over every heap (back to back: per round "
-                 "a block of allocations, its median the run; paced: per round %s, each after "
+                 "a block of allocations, its mean the run; paced: per round %s, each after "
                  "20 ms of busy work, %s): the median latency and the median of the "
                  "per-round ratios to the system heap's run; \"agree\": two halves of the "
                  "rounds give ratios within 10%% of each other, rounds being added until they "

@@ -10,7 +10,7 @@ import unittest
 from lab import abdriver, util
 
 TEXT = """\
-two heaps, paired rounds (15 rounds; per round the ratio of rmem's block median to old's)
+two heaps, paired rounds (15 rounds; per round the ratio of rmem's block mean to old's)
 BENCH ab a=rmem b=old mode=back-to-back size=4096 rounds=15 block=18 ratio_median=1.020 ratio_min=0.637 ratio_max=1.784\r
 BENCH ab a=rmem b=old mode=paced size=1048576 rounds=15 block=8 ratio_median=0.930 ratio_min=0.800 ratio_max=1.130
 BENCH paired ours=frames kernel=reserved size=4096 rounds=15 block=18 ratio_median=0.9 ratio_min=0.8 ratio_max=1.1

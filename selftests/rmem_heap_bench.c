@@ -64,7 +64,7 @@ static void barrier_ptr(void *p)
 /*
  * Repetitions in one run of a series (a memset's, a block's): the same with
  * -q, which runs fewer rounds, so that a quick run measures what a full
- * one does (a reusable heap's block median follows its length).
+ * one does (a reusable heap's block mean follows its length).
  */
 static int reps_for(size_t sz)
 {
@@ -567,7 +567,8 @@ static void rounds_go(struct rounds *rd, int first, int more, int max)
  *    to back: per round and heap a block of allocations, each right after
  *    the previous close (our no-map heap has not zeroed freed space yet
  *    and takes other zeroed space or zeroes what it needs itself); a
- *    block's median is the run.  Paced: PACED_BLOCK allocations per round
+ *    block's mean is the run: a reusable heap alternates chunks kept
+ *    zeroed with chunks it must clear, and a median picks either.  Paced: PACED_BLOCK allocations per round
  *    and heap, each after PACE_MS of busy work (for our heaps also until
  *    zero_pending reads 0, the background zeroing a pipeline that
  *    allocates now and then leaves time for), their median the run: one
@@ -627,8 +628,8 @@ static const char * const cma_heaps[] = {
 /*
  * Allocations in one back-to-back block of @sz; at 8 MiB as many as at
  * 1 MiB: a reusable heap's first few allocations of a block take chunks
- * zeroed while the other heaps ran, and a block of four left its median
- * between those and the steady cost of the later ones.
+ * zeroed while the other heaps ran, and a block of four was mostly
+ * those, not the steady cost of the later ones.
  */
 static int block_len(size_t sz)
 {
@@ -636,14 +637,15 @@ static int block_len(size_t sz)
 }
 
 /*
- * Median ns of @n alloc+close of @sz on @hfd, back to back or (@paced)
- * after PACE_MS of busy work each, one more first untimed; 0 on failure.
+ * Mean ns of @n alloc+close of @sz on @hfd back to back (the time per
+ * cycle of a pipeline), or median ns of @n after PACE_MS of busy work
+ * each (@paced); one more first untimed; 0 on failure.
  * Unlike pace(), no wait for zero_pending: -p may pair a heap of another
  * driver, which has none.
  */
 static uint64_t block_ns(int hfd, size_t sz, int n, int paced, int *err)
 {
-	uint64_t t[64];
+	uint64_t t[64], sum = 0;
 	int i;
 
 	for (i = -1; i < n; i++) {
@@ -655,10 +657,12 @@ static uint64_t block_ns(int hfd, size_t sz, int n, int paced, int *err)
 
 		if (*err)
 			return 0;
-		if (i >= 0)
+		if (i >= 0) {
 			t[i] = ns;
+			sum += ns;
+		}
 	}
-	return median(t, n);
+	return paced ? median(t, n) : sum / n;
 }
 
 /* the allocation table: per size a memset series, then one per heap */
@@ -678,7 +682,7 @@ static int alloc_run(struct rounds *rd, int s, int r, uint64_t *ns)
 	if (h < 0) {
 		/* batches of small memsets: one of 4 KiB is a microsecond */
 		size_t batch = sz >= RH_MIB ? 1 : RH_MIB / sz > 64 ? 64 : RH_MIB / sz, j;
-		uint64_t t[64], t0;
+		uint64_t t[64], t0, sum = 0;
 		int i, n = c->paced ? PACED_BLOCK : block_len(sz);
 
 		for (i = 0; i < n; i++) {
@@ -690,8 +694,9 @@ static int alloc_run(struct rounds *rd, int s, int r, uint64_t *ns)
 				barrier_ptr(c->buf);
 			}
 			t[i] = (rh_now_ns() - t0) / batch;
+			sum += t[i];
 		}
-		*ns = median(t, n);
+		*ns = c->paced ? median(t, n) : sum / n;
 		return 0;
 	}
 	if (c->hfd[h] < 0)
@@ -732,7 +737,7 @@ static void print_alloc(const struct rounds *rd, const struct bench_heap *bh,
 		printf("\nalloc+close latency, paced (%d ms of busy work before each, not timed; a run: the median of %d)",
 		       PACE_MS, PACED_BLOCK);
 	else
-		printf("\nalloc+close latency, back to back (a run: the median of a block)");
+		printf("\nalloc+close latency, back to back (a run: the mean of a block)");
 	printf(", %d rounds: median, and median per-round ratio to the system heap\n", rd->n);
 	printf("%-20s %-9s", "heap", "kind");
 	for (s = 0; s < NSIZES; s++)
@@ -833,10 +838,10 @@ static void bench_paired(const struct bench_heap *bh, const char *what, int pace
 	struct rounds rd;
 	struct fig f, fb;
 
-	printf("\n%s, paired rounds%s (per round the ratio of %s's block median to %s's;"
+	printf("\n%s, paired rounds%s (per round the ratio of %s's block %s to %s's;"
 	       " rounds until two halves of the rounds agree within 10%%)\n",
 	       ab ? "two heaps" : "reusable vs CMA heap", paced ? ", paced" : "",
-	       bh[0].name, bh[1].name);
+	       bh[0].name, paced ? "median" : "mean", bh[1].name);
 	printf("%-8s %7s %10s %10s %10s %6s ratio < 1: %s faster\n", "size", "rounds",
 	       "median", "lowest", "highest", "agree", bh[0].name);
 	c.hfd[0] = rh_open_heap(bh[0].name);
