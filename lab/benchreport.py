@@ -246,8 +246,9 @@ def markdown(runs):
             p0 = paired[0]
             lines += _table(
                 "Reusable heap %s against the kernel's CMA heap %s, in rounds of one block of "
-                "allocations on each, the order alternating (ratio < 1: ours faster; per round "
-                "the ratio of the block means):" % (p0["ours"], p0["kernel"]),
+                "allocations on each, the order alternating, each once the other has zeroed "
+                "what it freed (ratio < 1: ours faster; per round the ratio of the block "
+                "means):" % (p0["ours"], p0["kernel"]),
                 ["size", "rounds", "median", "lowest", "highest", "agree"],
                 [[_size(f["size"]), str(f["rounds"])] +
                  ["%.2fx" % f[k] for k in ("ratio_median", "ratio_min", "ratio_max")] +
@@ -297,7 +298,8 @@ def _alloc_table(alloc):
     if key == "rel_system":
         intro = ("Allocation + close in rounds, each over every heap (back to back: per round "
                  "a block of allocations, its mean the run; paced: per round %s, each after "
-                 "20 ms of busy work, %s): the median latency and the median of the "
+                 "20 ms of busy work, %s; a block starts once the other heaps have zeroed "
+                 "what they freed): the median latency and the median of the "
                  "per-round ratios to the system heap's run; \"agree\": two halves of the "
                  "rounds give ratios within 10%% of each other, rounds being added until they "
                  "do (at most 63 back to back, %d paced):") % (

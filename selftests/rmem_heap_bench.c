@@ -568,13 +568,14 @@ static void rounds_go(struct rounds *rd, int first, int more, int max)
  *    the previous close (our no-map heap has not zeroed freed space yet
  *    and takes other zeroed space or zeroes what it needs itself); a
  *    block's mean is the run: a reusable heap alternates chunks kept
- *    zeroed with chunks it must clear, and a median picks either.  Paced: PACED_BLOCK allocations per round
- *    and heap, each after PACE_MS of busy work (for our heaps also until
- *    zero_pending reads 0, the background zeroing a pipeline that
- *    allocates now and then leaves time for), their median the run: one
- *    allocation alone is too often hit by a timer tick or the guest's
- *    drift for two runs of the benchmark to agree; the memset is paced
- *    alike.
+ *    zeroed with chunks it must clear, and a median picks either.
+ *    Paced: PACED_BLOCK allocations per round and heap, each after
+ *    PACE_MS of busy work (for our heaps also until zero_pending reads 0,
+ *    the background zeroing a pipeline that allocates now and then leaves
+ *    time for), their median the run: one allocation alone is too often
+ *    hit by a timer tick or the guest's drift for two runs of the
+ *    benchmark to agree; the memset is paced alike.  Either way a block
+ *    starts once the other heaps have zeroed what they freed.
  */
 #define ALLOC_FIRST	15
 #define ALLOC_MORE	6
@@ -673,12 +674,29 @@ struct alloc_ctx {
 	int paced;
 };
 
+/*
+ * Until every open heap of @bh[@n] (@hfd >= 0) but the @self-th has
+ * nothing left to zero: one heap's background zeroing, on the other CPU,
+ * is not charged to the heap measured next (the kernel's heaps have no
+ * zero_pending and pass at once).
+ */
+static void wait_others_zeroed(const struct bench_heap *bh, const int *hfd,
+			       int n, int self)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (i != self && hfd[i] >= 0)
+			wait_zeroed(bh[i].name);
+}
+
 static int alloc_run(struct rounds *rd, int s, int r, uint64_t *ns)
 {
 	struct alloc_ctx *c = rd->ctx;
 	size_t sz = sizes[s / (NB + 1)];
 	int h = s % (NB + 1) - 1, err = 0;
 
+	wait_others_zeroed(c->bh, c->hfd, NB, h);
 	if (h < 0) {
 		/* batches of small memsets: one of 4 KiB is a microsecond */
 		size_t batch = sz >= RH_MIB ? 1 : RH_MIB / sz > 64 ? 64 : RH_MIB / sz, j;
@@ -815,6 +833,7 @@ static void print_alloc(const struct rounds *rd, const struct bench_heap *bh,
 #define PAIRED_MORE	6
 
 struct paired_ctx {
+	const struct bench_heap *bh;
 	int hfd[2];
 	size_t sz;
 	int paced;
@@ -826,13 +845,14 @@ static int paired_run(struct rounds *rd, int s, int r, uint64_t *ns)
 	int err = 0;
 
 	(void)r;
+	wait_others_zeroed(c->bh, c->hfd, 2, s);
 	*ns = block_ns(c->hfd[s], c->sz, block_len(c->sz), c->paced, &err);
 	return -err;
 }
 
 static void bench_paired(const struct bench_heap *bh, const char *what, int paced)
 {
-	struct paired_ctx c = { .paced = paced };
+	struct paired_ctx c = { .bh = bh, .paced = paced };
 	uint64_t mig0;
 	int s, i, ret, ab = strcmp(what, "paired") != 0;
 	struct rounds rd;
