@@ -641,8 +641,9 @@ static int block_len(size_t sz)
  * Mean ns of @n alloc+close of @sz on @hfd back to back (the time per
  * cycle of a pipeline), or median ns of @n after PACE_MS of busy work
  * each (@paced); one more first untimed; 0 on failure.
- * Unlike pace(), no wait for zero_pending: -p may pair a heap of another
- * driver, which has none.
+ * Unlike pace(), no wait for the heap's own zero_pending (callers wait
+ * for the other heaps'): -p may pair a heap of another driver, which has
+ * none.
  */
 static uint64_t block_ns(int hfd, size_t sz, int n, int paced, int *err)
 {
