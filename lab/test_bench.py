@@ -116,12 +116,18 @@ class AddedBootsTest(unittest.TestCase):
     def test_command_of_an_added_boot(self):
         cmd = bench.bench_command("virt", 27000, ["alloc", "import"], 3)
         self.assertEqual(cmd.splitlines(),
-                         ["rmem_heap_bench -q -o alloc,import -c 27000 || exit $?"] * 3)
+                         ["rmem_heap_bench -q -o alloc,import -c 27000 > /dev/null || exit $?"]
+                         + ["rmem_heap_bench -q -o alloc,import -c 27000 || exit $?"] * 3)
+        self.assertEqual(bench.runs_in(cmd), 3)
 
     def test_after_probe_only_in_the_first_run(self):
         cmd = bench.bench_command("virt-scale", 0, ["probe", "scale"], 2)
-        self.assertEqual(cmd.splitlines(), ["rmem_heap_bench -q -o probe,scale || exit $?",
+        self.assertEqual(cmd.splitlines(), ["rmem_heap_bench -q -o probe || exit $?",
+                                            "rmem_heap_bench -q -o scale > /dev/null || exit $?",
+                                            "rmem_heap_bench -q -o scale || exit $?",
                                             "rmem_heap_bench -q -o scale || exit $?"])
+        self.assertEqual(bench.runs_in(cmd), 3)
+        self.assertEqual(bench.runs_in(bench.bench_command("virt", 0, ["probe"], 2)), 1)
 
     def test_split_runs_drops_an_unfinished_one(self):
         text = testdata.read_log(LOG)
