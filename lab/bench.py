@@ -27,9 +27,11 @@ test); while a ratio differs by more than 10% and fewer than --max-boots
 (BENCH_MAX_BOOTS; default 16, or --boots where that is under four: then
 BENCH_BOOTS=1 is one quick boot) have run, one more boot is added, which
 runs only the sections whose ratios differ, RUNS_PER_BOOT times, quick
-(rmem_heap_bench -q -o): a run, not a round, is what samples the state;
-one more quick run before them warms the boot up and is not kept
-(WARM_UP).
+(rmem_heap_bench -q -o): a run, not a round, is what samples the state.
+In every boot probe runs first, alone (its figures are those of right
+after boot), then one quick run of the other sections warms the boot up
+and is not kept (WARM_UP), then the runs that count; a boot's probe run
+and the run after it count as one run (join_probe()).
 Every boot after the first passes the host-speed loop's best time so far
 to the benchmark (-c; see "quiet" in selftests/rmem_heap_bench.c).  The
 report says how many runs each figure is the median of and which ratios
@@ -94,6 +96,8 @@ def quiet_text(boots):
 # which section of rmem_heap_bench (its -o names) measures each kind of figure
 SECTION_OF = {"probe": "probe", "alloc": "alloc", "paired": "alloc", "memset": "alloc",
               "bw": "bw", "user": "user", "import": "import", "scale": "scale"}
+# rmem_heap_bench's sections (-o), in the order it runs them
+SECTIONS = ("probe", "alloc", "bw", "user", "import", "scale")
 # runs of the sections whose figures still differ, in one added boot
 RUNS_PER_BOOT = 2
 # An added boot's first quick run is not kept: on zcu102 (7.3, 4 December)
@@ -101,28 +105,37 @@ RUNS_PER_BOOT = 2
 # first run after boot and 1.5-1.7 ms in the second, in 15 of 16 boots, with
 # the user-space memset alike in both (cause not found); with every boot
 # giving one run of each, the odd and even boots' medians fell between the two.
+# The whole runs of boots 1-4 were first runs too: in four make bench runs
+# of that day their medians of rmem's and frames's 8 MiB ratios differed
+# from the added boots' by 12-40% on both machines, so the medians of two
+# make bench runs moved with how many boots each added.  Now every boot
+# warms up before the runs that count, after probe.
 WARM_UP = " > /dev/null"
 DONE = "# rmem_heap_bench done"
 
 
 def bench_command(m, best, sections=None, runs=1):
-    """rmem_heap_bench's command lines for machine m: a whole run, or (a list
-    of sections) runs quick runs of those sections alone; best: host_best()
-    so far.  After probe is measured in a run of its own, first; then one
-    quick run of the other sections whose output is dropped (WARM_UP), then
-    the runs that count."""
+    """rmem_heap_bench's command lines for machine m: a whole run (sections
+    None), or runs quick runs of the sections listed alone; best: host_best()
+    so far.  Either way probe is measured first, in a run of its own, then
+    one quick run of the other sections warms the boot up and its output is
+    dropped (WARM_UP), then the runs that count: the first run after boot is
+    slower than the later ones (see WARM_UP), and a whole run measured as a
+    first run would set four boots' figures apart from every added one's."""
     hint = " -c %d" % best if best else ""
-    if sections is None:
+    if sections is None and machine.Machine(m).bench_only:
         # a bench-only machine (large regions): after probe and scale (-s)
-        return "rmem_heap_bench%s%s\n" % (" -s" if machine.Machine(m).bench_only else "",
-                                           hint)
+        return "rmem_heap_bench -s%s\n" % hint
+    quick = " -q" if sections else ""
+    if sections is None:
+        sections = SECTIONS
     lines = []
     if "probe" in sections:
-        lines.append("rmem_heap_bench -q -o probe%s || exit $?" % hint)
+        lines.append("rmem_heap_bench%s -o probe%s || exit $?" % (quick, hint))
     secs = ",".join(x for x in sections if x != "probe")
     if secs:
         lines.append("rmem_heap_bench -q -o %s%s%s || exit $?" % (secs, hint, WARM_UP))
-        lines += ["rmem_heap_bench -q -o %s%s || exit $?" % (secs, hint)] * runs
+        lines += ["rmem_heap_bench%s -o %s%s || exit $?" % (quick, secs, hint)] * runs
     return "\n".join(lines) + "\n"
 
 
@@ -136,11 +149,24 @@ def split_runs(text):
     return [benchreport.parse(chunk) for chunk in text.split(DONE)[:-1]]
 
 
+def join_probe(runs):
+    """A boot's parsed runs (split_runs()) with a run of probe alone joined
+    to the run after it: one run of the benchmark, split only so that probe
+    comes right after boot."""
+    out = []
+    for res in runs:
+        if out and set(out[-1]) == {"probe"}:
+            prev = out.pop()
+            res = dict(res, probe=prev["probe"] + res.get("probe", []))
+        out.append(res)
+    return out
+
+
 def sections_of(rows):
     """The sections (rmem_heap_bench -o, in its order) that measure the ratios
     of rows (lab.benchcompare rows) that do not agree."""
     want = {SECTION_OF.get(name.split()[0]) for name, _, _, ok in rows if not ok}
-    return [x for x in ("probe", "alloc", "bw", "user", "import", "scale") if x in want]
+    return [x for x in SECTIONS if x in want]
 
 
 def bench_boot(k, m, out, what, cmd):
@@ -160,7 +186,7 @@ def bench_boot(k, m, out, what, cmd):
     if rc != 0 or len(runs) != runs_in(cmd):
         print("the benchmark did not finish; see %s" % log)
         return None
-    return runs
+    return join_probe(runs)
 
 
 HALVES_FROM = 4
