@@ -107,7 +107,7 @@ RUNS_PER_BOOT = 2
 # giving one run of each, the odd and even boots' medians fell between the two.
 # The whole runs of boots 1-4 were first runs too: in four make bench runs
 # of that day their medians of rmem's and frames's 8 MiB ratios differed
-# from the added boots' by 12-40% on both machines, so the medians of two
+# from the added boots' by 15-50% on both machines, so the medians of two
 # make bench runs moved with how many boots each added.  Now every boot
 # warms up before the runs that count, after probe.
 WARM_UP = " > /dev/null"
