@@ -198,8 +198,8 @@ def markdown(runs):
             lines += _table(
                 "CPU bandwidth through mmap of a %s buffer of each heap (inside one SYNC "
                 "bracket), per round one write and one read pass over each beside an anonymous "
-                "mapping's: medians, and the median of the per-round ratios to the anonymous "
-                "mapping:" % _size(bw[0]["bytes"]),
+                "mapping's, each timed right after an untimed pass of its kind: medians, and the "
+                "median of the per-round ratios to the anonymous mapping:" % _size(bw[0]["bytes"]),
                 ["buffer", "policy", "rounds", "read (MB/s)", "vs anonymous", "write (MB/s)",
                  "vs anonymous", "agree"],
                 [[f["heap"], str(f.get("policy", "-")), str(f["rounds"]),
