@@ -1028,12 +1028,11 @@ static void bw_pass(void *p, int is_read, int v)
 }
 
 /*
- * The timed pass comes right after an untimed one over the same buffer.
- * TCG's software TLB changes size with the guest's past work; at some
- * sizes the five buffers alias in it and the first pass over one buffer
- * missed on every page while the others hit (writes at 4.4 against
- * 10 GB/s on zcu102).  A second pass depends only on whether one buffer
- * fits, the same for every buffer.
+ * The timed pass comes right after an untimed one over the same buffer:
+ * the first pass of a round over a buffer was fast for some buffers and
+ * slow for others, depending on which of them TCG's software TLB (whose
+ * size follows the guest's past work) still held; a second pass is alike
+ * for every buffer (Documentation/rmem-heap.rst, "make bench").
  */
 static int bw_run(struct rounds *rd, int s, int r, uint64_t *ns)
 {
@@ -1146,8 +1145,8 @@ static void bench_bw(struct rh_heap *hs, int nh)
 		}
 		/* fault the mapping in */
 		if (c.p[i]) {
-			memset(c.p[i], 0, BW_SIZE);
-			sink += read_words(c.p[i], BW_SIZE);
+			bw_pass(c.p[i], 0, 0);
+			bw_pass(c.p[i], 1, 0);
 		}
 	}
 	rounds_init(&rd, 2 * N_BW, bw_run, &c);
